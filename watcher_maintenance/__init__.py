@@ -1,0 +1,1 @@
+"""watcher-maintenance: host maintenance for OpenStack Watcher."""

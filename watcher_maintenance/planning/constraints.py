@@ -1,0 +1,93 @@
+"""Rules a host must pass to receive a guest.
+
+Each rule is one small class with one question, in the manner of Nova's
+scheduler filters. ``passes`` answers it; ``refusal`` says in words why
+not, for the plan's reasons. Rules that only look at the host and the
+guest are *static* and are checked once; ``HasRoom`` looks at the
+capacity left after the moves already planned.
+"""
+
+from __future__ import annotations
+
+from watcher_maintenance.planning.inventory import Guest
+from watcher_maintenance.planning.inventory import Host
+from watcher_maintenance.planning.inventory import Resources
+
+
+class Constraint:
+    static = True
+
+    def passes(self, host: Host, guest: Guest, free: Resources) -> bool:
+        raise NotImplementedError
+
+    def refusal(self, host: Host, guest: Guest, free: Resources) -> str:
+        raise NotImplementedError
+
+
+class IsNotTheNode(Constraint):
+    """A guest never goes back to the node being drained."""
+
+    def __init__(self, node: str):
+        self.node = node
+
+    def passes(self, host, guest, free):
+        return host.name != self.node
+
+    def refusal(self, host, guest, free):
+        return '%s is the node being drained' % host.name
+
+
+class EnabledAndUp(Constraint):
+    """Nova refuses to migrate onto a disabled or down compute service."""
+
+    def passes(self, host, guest, free):
+        return host.schedulable
+
+    def refusal(self, host, guest, free):
+        if not host.up:
+            return '%s is down' % host.name
+        return '%s is disabled (%s)' % (
+            host.name, host.disabled_reason or 'no reason given')
+
+
+class InAuditScope(Constraint):
+    """Hosts the audit scope left out are never destinations."""
+
+    def passes(self, host, guest, free):
+        return host.in_scope
+
+    def refusal(self, host, guest, free):
+        return '%s is outside the audit scope' % host.name
+
+
+class SameAvailabilityZone(Constraint):
+    """A guest pinned to a zone may only move within that zone."""
+
+    def passes(self, host, guest, free):
+        return not guest.pinned_zone or host.zone == guest.pinned_zone
+
+    def refusal(self, host, guest, free):
+        return '%s is in zone %s, %s is pinned to %s' % (
+            host.name, host.zone or '(unknown)', guest.label,
+            guest.pinned_zone)
+
+
+class HasRoom(Constraint):
+    """The host has room for the guest in vCPU, RAM and disk, counting
+    every move already planned onto it."""
+
+    static = False
+
+    def passes(self, host, guest, free):
+        return guest.needs.fits_within(free)
+
+    def refusal(self, host, guest, free):
+        return '%s has too little free %s (free: %s)' % (
+            host.name, ' and '.join(guest.needs.shortfalls(free)),
+            free.describe())
+
+
+def destination_rules(node: str) -> list[Constraint]:
+    """The rules every drain destination must pass."""
+    return [IsNotTheNode(node), EnabledAndUp(), InAuditScope(),
+            SameAvailabilityZone(), HasRoom()]

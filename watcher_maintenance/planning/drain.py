@@ -1,0 +1,396 @@
+"""Plan the drain of one compute node.
+
+The steps follow Watcher's host maintenance spec, with real checks:
+
+1. Decide what each guest needs from its state and the options
+   (live, cold, stop, leave), or refuse when a guest cannot be moved.
+2. Consolidate: if the operator's backup node, or else a designated spare
+   host, has room for every guest, send them all there.
+3. Otherwise disperse them over enabled, up hosts in scope, with
+   capacity checked in vCPU, RAM and disk.
+
+Nothing is planned halfway: either every guest has a decision, or
+``PlanningRefused`` says why not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import zlib
+from typing import Iterable, Protocol, Sequence
+
+from watcher_maintenance.planning import constraints
+from watcher_maintenance.planning import weighers
+from watcher_maintenance.planning.inventory import Guest
+from watcher_maintenance.planning.inventory import GuestState
+from watcher_maintenance.planning.inventory import Host
+from watcher_maintenance.planning.inventory import Resources
+from watcher_maintenance.planning.inventory import ZERO
+from watcher_maintenance.planning.placement import DEFAULT_SEARCH_BUDGET
+from watcher_maintenance.planning.placement import Placer
+from watcher_maintenance.planning.placement import largest_first
+from watcher_maintenance.planning.plan import Decision
+from watcher_maintenance.planning.plan import DrainPlan
+from watcher_maintenance.planning.plan import Method
+from watcher_maintenance.planning.plan import Outcome
+from watcher_maintenance.planning.plan import PlanningRefused
+from watcher_maintenance.planning.plan import ServiceChange
+
+MAINTAINING_REASON = 'watcher_maintaining'
+SPARE_REASON = 'watcher_spare'
+
+# The first look at a large cloud covers this many eligible hosts, or
+# four per guest to move if that is more; it doubles when the guests do
+# not fit, up to every host.
+FIRST_LOOK_HOSTS = 64
+
+
+@dataclasses.dataclass(frozen=True)
+class DrainOptions:
+    backup_node: str | None = None
+    use_spare_nodes: bool = True
+    placement: str = weighers.SPREAD
+    disable_live_migration: bool = False
+    disable_cold_migration: bool = False
+    live_migrate_local_disk: bool = True
+    skip_unmovable: bool = False
+    spare_reason: str = SPARE_REASON
+    maintaining_reason: str = MAINTAINING_REASON
+    search_budget: int = DEFAULT_SEARCH_BUDGET
+
+
+class HostSource(Protocol):
+    """Where the planner finds hosts; lets an adapter build them lazily."""
+
+    def names(self) -> Sequence[str]:
+        """Every host name, in a fixed order."""
+
+    def host(self, name: str) -> Host | None:
+        """The host with its usage, or None if it is not known."""
+
+    def disabled_for(self, reason: str) -> Iterable[str]:
+        """Names of hosts whose service is disabled with ``reason``."""
+
+
+class HostList:
+    """A ``HostSource`` over hosts that are already built."""
+
+    def __init__(self, hosts: Iterable[Host]):
+        self._hosts = {h.name: h for h in hosts}
+        self._names = sorted(self._hosts)
+
+    def names(self):
+        return self._names
+
+    def host(self, name):
+        return self._hosts.get(name)
+
+    def disabled_for(self, reason):
+        return [n for n in self._names if not self._hosts[n].enabled
+                and self._hosts[n].disabled_reason == reason]
+
+
+def plan_drain(node_name: str, guests: Sequence[Guest], hosts: HostSource,
+               options: DrainOptions = DrainOptions()) -> DrainPlan:
+    """Plan moving every guest off ``node_name``.
+
+    :raises PlanningRefused: with a sentence for the operator.
+    """
+    if options.placement not in weighers.PLACEMENTS:
+        raise PlanningRefused(
+            'Unknown placement %r: use %s.' % (
+                options.placement, ' or '.join(weighers.PLACEMENTS)))
+    node = hosts.host(node_name)
+    if node is None or not node.in_scope:
+        raise PlanningRefused(
+            '%s is not a compute host in this audit\'s scope. Check the '
+            'name with "openstack compute service list --service '
+            'nova-compute", or widen the audit scope.' % node_name)
+
+    decisions, to_move = _decide_actions(node_name, guests, options)
+    service_changes, notes = [], []
+    if node.enabled:
+        service_changes.append(ServiceChange(
+            node_name, enable=False, reason=options.maintaining_reason,
+            why='stop new guests from landing on %s' % node_name))
+    elif node.disabled_reason != options.maintaining_reason:
+        # Someone disabled it for their own reason: keep that reason, so
+        # leaving maintenance later does not re-enable it by mistake.
+        notes.append('%s is already disabled (reason: %s); the plan leaves '
+                     'its service state as it is.' % (
+                         node_name, node.disabled_reason or 'none given'))
+
+    if not to_move:
+        return DrainPlan(node_name, Method.NOTHING_TO_MOVE,
+                         tuple(decisions), tuple(service_changes),
+                         tuple(notes))
+    if not node.up:
+        raise PlanningRefused(
+            '%s is down, so its guests cannot be migrated (%s). Bring its '
+            'nova-compute service back up, or evacuate the guests with '
+            '"openstack server evacuate".' % (
+                node_name, ', '.join(g.label for g in to_move[:10])))
+
+    moves, method, extra = _consolidate(node, to_move, hosts, options)
+    notes.extend(extra)
+    if moves is None:
+        moves = _disperse(node, to_move, hosts, options)
+        method = Method.DISPERSAL
+    else:
+        host = hosts.host(moves[to_move[0].uuid])
+        if not host.enabled:
+            service_changes.insert(0, ServiceChange(
+                host.name, enable=True, reason=None,
+                why='take every guest of %s' % node_name))
+
+    how = {Method.BACKUP_NODE: 'onto the backup node',
+           Method.SPARE_NODE: 'onto designated spare host',
+           Method.DISPERSAL: 'has room'}[method]
+    final = []
+    for decision in decisions:
+        if decision.outcome.moves:
+            target = moves[decision.guest.uuid]
+            reason = decision.reason + ('; %s %s' % (target, how)
+                                        if method is Method.DISPERSAL
+                                        else '; %s %s' % (how, target))
+            decision = dataclasses.replace(decision, destination=target,
+                                           reason=reason)
+        final.append(decision)
+    return DrainPlan(node_name, method, tuple(_in_plan_order(final)),
+                     tuple(service_changes), tuple(notes))
+
+
+def _in_plan_order(decisions: list[Decision]) -> list[Decision]:
+    moving = {g.uuid for g in largest_first(
+        [d.guest for d in decisions if d.outcome.moves])}
+    order = {g.uuid: i for i, g in enumerate(largest_first(
+        [d.guest for d in decisions]))}
+    return sorted(decisions, key=lambda d: (d.guest.uuid not in moving,
+                                            order[d.guest.uuid]))
+
+
+def _decide_actions(node_name, guests, options):
+    """One decision per guest, from its state and the options."""
+    decisions, to_move, unmovable = [], [], []
+    for guest in guests:
+        decision = _decide_one(guest, options)
+        if decision.outcome is Outcome.UNPLACEABLE:
+            unmovable.append(decision)
+            if options.skip_unmovable:
+                decision = dataclasses.replace(
+                    decision, outcome=Outcome.LEFT,
+                    reason=decision.reason + '; left on the node because '
+                    'skip_unmovable is set')
+        elif decision.outcome.moves:
+            to_move.append(guest)
+        decisions.append(decision)
+    if unmovable and not options.skip_unmovable:
+        raise PlanningRefused(
+            '%s has %d guest(s) that Watcher cannot move: %s. Bring them to '
+            'ACTIVE or SHUTOFF (or move them by hand), or set '
+            'skip_unmovable=true to leave them on the node.' % (
+                node_name, len(unmovable),
+                '; '.join('%s (%s)' % (d.guest.label, d.reason)
+                          for d in unmovable)), unmovable)
+    return decisions, to_move
+
+
+def _decide_one(guest: Guest, options: DrainOptions) -> Decision:
+    if guest.excluded:
+        return Decision(guest, Outcome.LEFT, 'excluded by the audit scope')
+    if GuestState.is_running(guest.state):
+        if options.disable_live_migration and options.disable_cold_migration:
+            return Decision(guest, Outcome.STOP,
+                            'live and cold migration are both disabled')
+        if options.disable_live_migration:
+            return Decision(guest, Outcome.COLD,
+                            'active, live migration disabled')
+        if guest.local_disk and not options.live_migrate_local_disk:
+            if options.disable_cold_migration:
+                return Decision(
+                    guest, Outcome.UNPLACEABLE,
+                    'active with a local root disk, live_migrate_local_disk '
+                    'is false and cold migration is disabled')
+            return Decision(guest, Outcome.COLD,
+                            'active with a local root disk and '
+                            'live_migrate_local_disk is false')
+        return Decision(guest, Outcome.LIVE, 'active')
+    if GuestState.is_stopped(guest.state):
+        if options.disable_cold_migration:
+            return Decision(guest, Outcome.LEFT,
+                            'stopped, and cold migration is disabled')
+        return Decision(guest, Outcome.COLD, 'stopped')
+    return Decision(guest, Outcome.UNPLACEABLE,
+                    'state %s; Watcher migrates only active or stopped '
+                    'servers' % guest.state)
+
+
+def _total(guests: Iterable[Guest]) -> Resources:
+    total = ZERO
+    for guest in guests:
+        total = total + guest.needs
+    return total
+
+
+def _takes_all(host: Host, guests, node_name) -> str | None:
+    """None if ``host`` can take every guest at once, else why not."""
+    if host.name == node_name:
+        return 'it is the node being drained'
+    if not host.up:
+        return 'it is down'
+    if not host.in_scope:
+        return 'it is outside the audit scope'
+    pinned = sorted({g.pinned_zone for g in guests if g.pinned_zone})
+    if any(z != host.zone for z in pinned):
+        return 'it is in zone %s and guests are pinned to %s' % (
+            host.zone or '(unknown)', ', '.join(pinned))
+    need = _total(guests)
+    if not need.fits_within(host.free):
+        return 'the guests need %s and it has %s free' % (
+            need.describe(), host.free.describe())
+    return None
+
+
+def _consolidate(node, to_move, hosts, options):
+    """Everything onto the backup node or a designated spare, if one fits."""
+    notes = []
+    if options.backup_node:
+        backup = hosts.host(options.backup_node)
+        if options.backup_node == node.name:
+            raise PlanningRefused(
+                'The backup node %s is the node being drained. Name another '
+                'host as backup_node, or leave it out.' % node.name)
+        if backup is None or not backup.in_scope:
+            raise PlanningRefused(
+                'The backup node %s is not a compute host in this audit\'s '
+                'scope. Check the name, or leave backup_node out to let the '
+                'plan choose destinations.' % options.backup_node)
+        why_not = _takes_all(backup, to_move, node.name)
+        if why_not is None:
+            return ({g.uuid: backup.name for g in to_move},
+                    Method.BACKUP_NODE, notes)
+        notes.append('Backup node %s cannot take every guest: %s.' % (
+            backup.name, why_not))
+    if options.use_spare_nodes:
+        fitting = []
+        for name in hosts.disabled_for(options.spare_reason):
+            spare = hosts.host(name)
+            if spare is None or spare.guest_count or \
+                    _takes_all(spare, to_move, node.name):
+                continue
+            left = spare.free - _total(to_move)
+            fitting.append(((left.memory_mb, left.vcpus, left.disk_gb,
+                             spare.name), spare))
+        if fitting:
+            spare = min(fitting, key=lambda item: item[0])[1]
+            return ({g.uuid: spare.name for g in to_move},
+                    Method.SPARE_NODE, notes)
+    return None, None, notes
+
+
+def _rotation(node_name: str, count: int) -> int:
+    # A fixed, name-derived starting point spreads successive drains over
+    # the cloud while keeping each plan deterministic.
+    return zlib.crc32(node_name.encode()) % count if count else 0
+
+
+def _eligible_hosts(node, hosts: HostSource):
+    """Destinations in a deterministic rotated order, built lazily."""
+    names = hosts.names()
+    start = _rotation(node.name, len(names))
+    for name in list(names[start:]) + list(names[:start]):
+        if name == node.name:
+            continue
+        host = hosts.host(name)
+        if host is not None and host.schedulable and host.in_scope:
+            yield host
+
+
+def _disperse(node, to_move, hosts, options) -> dict[str, str]:
+    rules = constraints.destination_rules(node.name)
+    placer = Placer(rules, weighers.ranking_key(options.placement),
+                    options.search_budget)
+    candidates: list[Host] = []
+    source = _eligible_hosts(node, hosts)
+    look = max(FIRST_LOOK_HOSTS, 4 * len(to_move))
+    exhausted_all = False
+    while True:
+        for host in source:
+            candidates.append(host)
+            if len(candidates) >= look:
+                break
+        else:
+            exhausted_all = True
+        result = placer.place(to_move, candidates)
+        if not result.unplaced:
+            return result.assignment
+        if exhausted_all:
+            raise PlanningRefused(_capacity_refusal(
+                node, to_move, candidates, placer, result))
+        look *= 2
+
+
+def _capacity_refusal(node, to_move, candidates, placer, result) -> str:
+    advice = ('Free capacity on other hosts, name a backup_node with room, '
+              'designate a spare host (disable its nova-compute service with '
+              'the configured spare reason), or widen the audit scope.')
+    if not candidates:
+        return ('No host can take guests from %s: no other compute host in '
+                'the audit scope is enabled and up. %s' % (node.name, advice))
+    total_free = ZERO
+    for host in candidates:
+        total_free = total_free + host.free
+    lines, alone_fits = [], []
+    for guest in largest_first(result.unplaced):
+        allowed = placer.allowed_hosts(guest, candidates)
+        if not allowed:
+            lines.append('%s has no allowed destination (%s)' % (
+                guest.label, '; '.join(
+                    _first_refusal(placer, h, guest) for h in candidates[:3])))
+        elif any(guest.needs.fits_within(h.free) for h in allowed):
+            alone_fits.append(guest.label)
+        else:
+            lines.append('%s needs %s; the most any allowed host has free '
+                         'is %s' % (guest.label, guest.needs.describe(),
+                                    _most_free(allowed)))
+    head = 'Cannot drain %s: ' % node.name
+    if lines:
+        head += '%d guest(s) fit on no allowed host. %s' % (
+            len(lines), '; '.join(lines[:10]))
+        if len(lines) > 10:
+            head += '; and %d more' % (len(lines) - 10)
+        head += '.'
+    if alone_fits:
+        head += (' %s could each fit somewhere alone, but no combination of '
+                 'destinations takes every guest.' % ', '.join(alone_fits[:10]))
+    tail = (' All %d guest(s) to move need %s; the %d allowed host(s) have '
+            '%s free in total.' % (len(to_move), _total(to_move).describe(),
+                                   len(candidates), total_free.describe()))
+    if result.exhausted:
+        tail += (' The search for a combination stopped at its work limit '
+                 'without finding one.')
+    return head + tail + ' ' + advice
+
+
+def _most_free(hosts) -> str:
+    parts = []
+    for i, label in enumerate(('vCPU', 'MiB RAM', 'GiB disk')):
+        best = max(hosts, key=lambda h: (_dim(h.free, i), h.name))
+        parts.append('%s %s (%s)' % (_fmt(_dim(best.free, i)), label,
+                                     best.name))
+    return ', '.join(parts)
+
+
+def _dim(resources: Resources, index: int) -> float:
+    return (resources.vcpus, resources.memory_mb, resources.disk_gb)[index]
+
+
+def _fmt(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else '%.1f' % value
+
+
+def _first_refusal(placer, host, guest) -> str:
+    for rule in placer.static_rules:
+        if not rule.passes(host, guest, host.free):
+            return rule.refusal(host, guest, host.free)
+    return '%s passes' % host.name

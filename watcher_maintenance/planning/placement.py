@@ -1,0 +1,121 @@
+"""Multi-dimensional bin packing of a node's guests onto other hosts.
+
+A greedy largest-first pass, ranked by the weigher, solves almost every
+real drain at once. When it gets stuck, a depth-first search with a work
+budget tries the alternatives, skipping hosts that are interchangeable
+(same free capacity and zone), so on small tight clusters it finds a
+placement whenever one exists.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Sequence
+
+from watcher_maintenance.planning.constraints import Constraint
+from watcher_maintenance.planning.inventory import Guest
+from watcher_maintenance.planning.inventory import Host
+from watcher_maintenance.planning.inventory import Resources
+
+DEFAULT_SEARCH_BUDGET = 200_000
+
+
+@dataclasses.dataclass
+class PlacementResult:
+    assignment: dict[str, str]     # guest uuid -> host name
+    unplaced: list[Guest]          # guests greedy could not place
+    exhausted: bool = False        # the search ran out of budget
+
+
+def largest_first(guests: Sequence[Guest]) -> list[Guest]:
+    return sorted(guests, key=lambda g: (-g.needs.memory_mb, -g.needs.vcpus,
+                                         -g.needs.disk_gb, g.label, g.uuid))
+
+
+class Placer:
+    """Places guests on hosts so that every constraint holds."""
+
+    def __init__(self, rules: Sequence[Constraint],
+                 rank: Callable[[Host, Guest, Resources], tuple],
+                 budget: int = DEFAULT_SEARCH_BUDGET):
+        self.static_rules = [r for r in rules if r.static]
+        self.dynamic_rules = [r for r in rules if not r.static]
+        self.rank = rank
+        self.budget = budget
+
+    def allowed_hosts(self, guest: Guest, hosts: Sequence[Host]) -> list:
+        return [h for h in hosts
+                if all(r.passes(h, guest, h.free) for r in self.static_rules)]
+
+    def _fits(self, host, guest, free) -> bool:
+        return all(r.passes(host, guest, free) for r in self.dynamic_rules)
+
+    def place(self, guests: Sequence[Guest],
+              hosts: Sequence[Host]) -> PlacementResult:
+        order = largest_first(guests)
+        allowed = {g.uuid: self.allowed_hosts(g, hosts) for g in order}
+        free = {h.name: h.free for h in hosts}
+
+        greedy, stuck = self._greedy(order, allowed, dict(free))
+        if not stuck:
+            return PlacementResult(greedy, [])
+
+        # Quick proof of impossibility: one guest alone fits nowhere.
+        if any(not any(self._fits(h, g, free[h.name]) for h in allowed[g.uuid])
+               for g in order):
+            return PlacementResult({}, stuck)
+
+        # Most constrained guests first makes the search fail fast.
+        search_order = sorted(order, key=lambda g: (len(allowed[g.uuid]),
+                                                    order.index(g)))
+        found, exhausted = self._search(search_order, allowed, dict(free))
+        if found is not None:
+            return PlacementResult(found, [])
+        return PlacementResult({}, stuck, exhausted=exhausted)
+
+    def _greedy(self, order, allowed, free):
+        assignment, stuck = {}, []
+        for guest in order:
+            options = [h for h in allowed[guest.uuid]
+                       if self._fits(h, guest, free[h.name])]
+            if not options:
+                stuck.append(guest)
+                continue
+            best = min(options, key=lambda h: self.rank(h, guest, free[h.name]))
+            assignment[guest.uuid] = best.name
+            free[best.name] = free[best.name] - guest.needs
+        return assignment, stuck
+
+    def _search(self, order, allowed, free):
+        assignment: dict[str, str] = {}
+        work = [0]
+
+        def descend(index: int) -> bool:
+            if index == len(order):
+                return True
+            guest = order[index]
+            options = [h for h in allowed[guest.uuid]
+                       if self._fits(h, guest, free[h.name])]
+            options.sort(key=lambda h: self.rank(h, guest, free[h.name]))
+            tried = set()
+            for host in options:
+                # Hosts with the same free capacity and zone are
+                # interchangeable for everything still to place.
+                signature = (free[host.name], host.zone)
+                if signature in tried:
+                    continue
+                tried.add(signature)
+                work[0] += 1
+                if work[0] > self.budget:
+                    return False
+                free[host.name] = free[host.name] - guest.needs
+                assignment[guest.uuid] = host.name
+                if descend(index + 1):
+                    return True
+                free[host.name] = free[host.name] + guest.needs
+                del assignment[guest.uuid]
+            return False
+
+        if descend(0):
+            return assignment, False
+        return None, work[0] > self.budget

@@ -1,0 +1,1 @@
+"""Adapters that plug the planning core into OpenStack Watcher."""

@@ -1,0 +1,84 @@
+"""Read Watcher's cluster data model into the planner's plain data.
+
+Hosts are built on demand: a drain on a 10,000-host cloud looks at the
+hosts it needs, not at every guest in the cloud (attribute access on
+Watcher's versioned objects is slow).
+"""
+
+from __future__ import annotations
+
+from watcher.decision_engine.model import element
+
+from watcher_maintenance.planning.inventory import Guest
+from watcher_maintenance.planning.inventory import Host
+from watcher_maintenance.planning.inventory import Resources
+
+ENABLED = element.ServiceState.ENABLED.value
+UP = element.ServiceState.ONLINE.value
+
+
+def _text(value):
+    # Model fields may hold enum members or plain strings.
+    return getattr(value, 'value', value)
+
+
+class ModelHosts:
+    """A planner ``HostSource`` over a Watcher ``ModelRoot``."""
+
+    def __init__(self, model, zones=None):
+        self._model = model
+        self._nodes = {node.hostname: node
+                       for node in model.get_all_compute_nodes().values()}
+        self._names = sorted(self._nodes)
+        self._zones = zones
+        self._built = {}
+
+    def names(self):
+        return self._names
+
+    def node(self, name):
+        return self._nodes.get(name)
+
+    def host(self, name):
+        if name in self._built:
+            return self._built[name]
+        node = self._nodes.get(name)
+        if node is None:
+            return None
+        used = self._model.get_node_used_resources(node)
+        host = Host(
+            name=name,
+            capacity=Resources(node.vcpu_capacity, node.memory_mb_capacity,
+                               node.disk_gb_capacity),
+            used=Resources(used['vcpu'], used['memory'], used['disk']),
+            enabled=_text(node.status) == ENABLED,
+            up=_text(node.state) == UP,
+            disabled_reason=node.disabled_reason,
+            zone=self._zones.get(name) if self._zones is not None else None,
+            guest_count=sum(1 for _ in self._model.predecessors(node.uuid)),
+        )
+        self._built[name] = host
+        return host
+
+    def disabled_for(self, reason):
+        return [name for name in self._names
+                if _text(self._nodes[name].status) != ENABLED
+                and self._nodes[name].disabled_reason == reason]
+
+
+def guests_of(model, node) -> list[Guest]:
+    """The node's guests, in the planner's terms."""
+    guests = []
+    for instance in model.get_node_instances(node):
+        disk = instance.disk
+        guests.append(Guest(
+            uuid=instance.uuid,
+            name=instance.name,
+            state=_text(instance.state),
+            needs=Resources(instance.vcpus, instance.memory, disk),
+            local_disk=disk > 0,
+            pinned_zone=instance.pinned_az or None,
+            excluded=bool(instance.watcher_exclude),
+            project_id=instance.project_id,
+        ))
+    return guests

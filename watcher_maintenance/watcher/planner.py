@@ -1,0 +1,90 @@
+"""The ``maintenance`` planner: ordered, paced, fail-fast action plans.
+
+Watcher's weight planner starts migrations two at a time in no set order.
+This planner keeps the order the strategy emitted and builds a chain:
+
+    service changes, one after another (enable spare, disable node)
+      -> wave 1 of migrations (max_parallel_migrations actions)
+      -> [sleep migration_pause] -> wave 2 -> ...
+
+Each wave waits for the whole previous wave, so after a failure Watcher's
+applier starts nothing further.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+from oslo_log import log
+from watcher import objects
+from watcher.common import utils
+from watcher.decision_engine.planner import weight
+
+from watcher_maintenance.planning import ordering
+
+LOG = log.getLogger(__name__)
+
+SERVICE_ACTIONS = ('change_nova_service_state',)
+SLEEP = 'sleep'
+
+
+def pacing(strategy):
+    """(max_parallel_migrations, migration_pause) from the audit."""
+    params = getattr(strategy, 'input_parameters', None) or {}
+    return (int(params.get('max_parallel_migrations', 1)),
+            float(params.get('migration_pause', 0)))
+
+
+def chain(actions, parallel, pause, make_sleep):
+    """Link ``actions`` (in order) into the maintenance action graph.
+
+    ``actions`` are objects with ``action_type``, ``uuid`` and a
+    ``parents`` list; ``make_sleep(duration)`` returns a new sleep action.
+    Returns every action of the graph, sleeps included, in run order.
+    """
+    service = [a for a in actions if a.action_type in SERVICE_ACTIONS]
+    others = [a for a in actions if a.action_type not in SERVICE_ACTIONS]
+    steps = [[a] for a in service]
+    for index, wave in enumerate(ordering.waves(others, parallel)):
+        if index and pause > 0:
+            steps.append([make_sleep(pause)])
+        steps.append(wave)
+    ordered, previous = [], []
+    for step in steps:
+        for action in step:
+            action.parents = [p.uuid for p in previous]
+            ordered.append(action)
+        previous = step
+    return ordered
+
+
+class MaintenancePlanner(weight.WeightPlanner):
+    """Chains a drain's actions in the strategy's order, in waves."""
+
+    @classmethod
+    def get_config_opts(cls):
+        return []
+
+    def schedule(self, context, audit_id, solution):
+        action_plan = self.create_action_plan(context, audit_id, solution)
+        parallel, pause = pacing(solution.strategy)
+
+        def new_action(**fields):
+            return objects.Action(context, uuid=utils.generate_uuid(),
+                                  parents=[], action_plan_id=action_plan.id,
+                                  **fields)
+
+        actions = [new_action(**a) for a in solution.actions]
+        ordered = chain(actions, parallel, pause, lambda duration: new_action(
+            action_type=SLEEP, input_parameters={'duration': duration}))
+
+        self._create_efficacy_indicators(context, action_plan.id,
+                                         solution.efficacy_indicators)
+        if not ordered:
+            LOG.info('The maintenance action plan is empty')
+            action_plan.state = objects.action_plan.State.SUCCEEDED
+            action_plan.save()
+        graph = nx.DiGraph()
+        for action in ordered:
+            graph.add_node(action)
+        self.create_scheduled_actions(graph)
+        return action_plan

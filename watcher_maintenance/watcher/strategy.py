@@ -1,0 +1,274 @@
+"""The ``host_drain`` strategy: Watcher's side of a drain.
+
+A thin adapter: it reads the audit-scoped cluster model into plain data,
+asks the planning core for a plan, and turns the plan into Watcher
+actions, indicators and an audit status message. All decisions are the
+core's.
+"""
+
+from __future__ import annotations
+
+from oslo_log import log
+from watcher.common import exception
+from watcher.common import nova_helper
+from watcher.decision_engine.strategy.strategies import base
+
+from watcher_maintenance import conf
+from watcher_maintenance.planning import drain
+from watcher_maintenance.planning import ordering
+from watcher_maintenance.planning import weighers
+from watcher_maintenance.planning.plan import Outcome
+from watcher_maintenance.planning.plan import PlanningRefused
+from watcher_maintenance.watcher import model_adapter
+
+LOG = log.getLogger(__name__)
+
+CHANGE_SERVICE_STATE = 'change_nova_service_state'
+MIGRATE = 'migrate'
+STOP = 'stop'
+
+
+class DrainRefused(exception.WatcherException):
+    """The audit fails with the planner's sentence as its message."""
+
+    msg_fmt = '%(reason)s'
+
+
+def _boolean(description, default):
+    return {'description': description, 'type': 'boolean',
+            'default': default}
+
+
+class HostDrain(base.BaseStrategy):
+    """Host Maintenance
+
+    *Description*
+
+    Takes one compute node out of service without interrupting its guests.
+    The node's nova-compute service is disabled with the reason
+    ``watcher_maintaining``; then every guest is migrated to a host with
+    room for it, checked in vCPU, RAM and disk. If the operator's
+    ``backup_node``, or else a designated spare host (disabled with the
+    configured spare reason), can take every guest, they all go there;
+    otherwise they are spread over the enabled hosts in the audit scope.
+
+    *Requirements*
+
+    At least one other enabled, up compute host in the audit scope with
+    room for the node's guests, or a backup or spare host.
+
+    *Limitations*
+
+    Guests in states Watcher cannot migrate (paused, suspended, error,
+    rescued, resized, ...) make the audit fail unless ``skip_unmovable``
+    is set, in which case they stay on the node.
+    """
+
+    def __init__(self, config, osc=None):
+        super().__init__(config, osc)
+        self._planner = 'maintenance'
+        self.plan = None
+
+    @classmethod
+    def get_name(cls):
+        return 'host_drain'
+
+    @classmethod
+    def get_display_name(cls):
+        return 'Host Maintenance'
+
+    @classmethod
+    def get_translatable_display_name(cls):
+        return 'Host Maintenance'
+
+    @classmethod
+    def get_goal_name(cls):
+        return 'cluster_maintenance'
+
+    @classmethod
+    def get_config_opts(cls):
+        # No datasource: the drain needs only the cluster data model.
+        return []
+
+    @classmethod
+    def get_schema(cls):
+        return {
+            'type': 'object',
+            'properties': {
+                'maintenance_node': {
+                    'description': 'Hostname of the compute node to drain.',
+                    'type': 'string', 'minLength': 1,
+                },
+                'backup_node': {
+                    'description': 'Hostname of a compute node that takes '
+                                   'every guest if it has room. Enabled '
+                                   'first if it is disabled.',
+                    'type': 'string', 'minLength': 1,
+                },
+                'use_spare_nodes': _boolean(
+                    'Consolidate onto a designated spare host (disabled '
+                    'with the configured spare reason, up and empty) when '
+                    'one has room for every guest.', True),
+                'placement': {
+                    'description': 'How dispersed guests are placed: '
+                                   '"spread" balances free capacity, '
+                                   '"pack" fills the fullest hosts first.',
+                    'type': 'string', 'enum': list(weighers.PLACEMENTS),
+                    'default': weighers.SPREAD,
+                },
+                'disable_live_migration': _boolean(
+                    'Cold-migrate active guests instead of live-migrating '
+                    'them (stop them if cold migration is disabled too).',
+                    False),
+                'disable_cold_migration': _boolean(
+                    'Leave stopped guests on the node instead of '
+                    'cold-migrating them.', False),
+                'live_migrate_local_disk': _boolean(
+                    'Live-migrate active guests whose root disk is local '
+                    'to the hypervisor. When false they are cold-migrated.',
+                    True),
+                'skip_unmovable': _boolean(
+                    'Leave guests that Watcher cannot migrate (paused, '
+                    'suspended, error, ...) on the node instead of failing '
+                    'the audit.', False),
+                'max_parallel_migrations': {
+                    'description': 'Migrations that may run at once.',
+                    'type': 'integer', 'minimum': 1, 'default': 1,
+                },
+                'migration_pause': {
+                    'description': 'Seconds to wait between migrations (or '
+                                   'between waves of parallel migrations).',
+                    'type': 'number', 'minimum': 0, 'default': 0,
+                },
+                'order': {
+                    'description': 'Order of the migrations: '
+                                   '"largest_first" (by RAM), '
+                                   '"smallest_first" or "name".',
+                    'type': 'string', 'enum': list(ordering.ORDERS),
+                    'default': ordering.LARGEST_FIRST,
+                },
+            },
+            'required': ['maintenance_node'],
+            'additionalProperties': False,
+        }
+
+    def pre_execute(self):
+        self._pre_execute()
+
+    def options(self) -> drain.DrainOptions:
+        params = self.input_parameters
+        return drain.DrainOptions(
+            backup_node=params.get('backup_node'),
+            use_spare_nodes=params.get('use_spare_nodes', True),
+            placement=params.get('placement', weighers.SPREAD),
+            disable_live_migration=params.get('disable_live_migration',
+                                              False),
+            disable_cold_migration=params.get('disable_cold_migration',
+                                              False),
+            live_migrate_local_disk=params.get('live_migrate_local_disk',
+                                               True),
+            skip_unmovable=params.get('skip_unmovable', False),
+            spare_reason=conf.CONF.watcher_maintenance.spare_reason,
+        )
+
+    def do_execute(self, audit=None):
+        node_name = self.input_parameters.get('maintenance_node')
+        model = self.compute_model
+        hosts = model_adapter.ModelHosts(model)
+        node = hosts.node(node_name)
+        guests = model_adapter.guests_of(model, node) if node else []
+        if any(g.pinned_zone for g in guests):
+            hosts = model_adapter.ModelHosts(model, zones=self._host_zones())
+        try:
+            self.plan = drain.plan_drain(node_name, guests, hosts,
+                                         self.options())
+        except PlanningRefused as refusal:
+            LOG.error('host_drain refused to plan: %s', refusal.message)
+            if audit is not None:
+                audit.status_message = _fit(refusal.message)
+            raise DrainRefused(reason=refusal.message)
+
+        LOG.info('host_drain plan: %s', self.plan.summary())
+        for decision in self.plan.decisions:
+            LOG.info('host_drain: %s', decision.describe())
+        if audit is not None:
+            audit.status_message = _fit(self.plan.summary())
+        self._add_actions(hosts)
+        self._add_indicators()
+
+    def _host_zones(self):
+        """Availability zone of every compute host, from Nova's services.
+
+        Watcher's model does not carry host zones; one service listing
+        does, and is only asked for when a guest is pinned to a zone.
+        """
+        helper = nova_helper.NovaHelper(context=self.ctx)
+        return {service.host: service.zone
+                for service in helper.get_service_list()
+                if service.binary == 'nova-compute'}
+
+    def _add_actions(self, hosts):
+        for change in self.plan.service_changes:
+            node = hosts.node(change.host)
+            params = {'state': 'enabled' if change.enable else 'disabled',
+                      'resource_name': change.host}
+            if not change.enable:
+                params['disabled_reason'] = change.reason
+            self.solution.add_action(action_type=CHANGE_SERVICE_STATE,
+                                     resource_id=node.uuid,
+                                     input_parameters=params)
+        order = self.input_parameters.get('order', ordering.LARGEST_FIRST)
+        key = ordering.order_key(order)
+        for decision in sorted(self.plan.migrations,
+                               key=lambda d: key(d.guest)):
+            self.solution.add_action(
+                action_type=MIGRATE,
+                resource_id=decision.guest.uuid,
+                input_parameters={
+                    'migration_type': decision.outcome.value,
+                    'source_node': self.plan.node,
+                    'destination_node': decision.destination,
+                    'resource_name': decision.guest.name,
+                })
+        for decision in self.plan.with_outcome(Outcome.STOP):
+            self.solution.add_action(
+                action_type=STOP, resource_id=decision.guest.uuid,
+                input_parameters={'resource_name': decision.guest.name})
+
+    def _add_indicators(self):
+        plan = self.plan
+        moves = plan.migrations
+        self.solution.set_efficacy_indicators(
+            guests_to_move=len(moves),
+            live_migrations_count=sum(
+                1 for d in moves if d.outcome is Outcome.LIVE),
+            cold_migrations_count=sum(
+                1 for d in moves if d.outcome is Outcome.COLD),
+            stopped_guests_count=len(plan.with_outcome(Outcome.STOP)),
+            guests_left_count=len(plan.with_outcome(Outcome.LEFT)),
+            memory_to_move_mb=sum(d.guest.needs.memory_mb for d in moves),
+            guests_on_node=plan.guests_on_node,
+            estimated_drain_seconds=ordering.estimated_seconds(
+                sorted((d.guest for d in moves), key=ordering.order_key(
+                    self.input_parameters.get('order',
+                                              ordering.LARGEST_FIRST))),
+                self._parallel(),
+                conf.CONF.watcher_maintenance.migration_bandwidth_mbps,
+                self.input_parameters.get('migration_pause', 0)),
+        )
+
+    def _parallel(self):
+        return self.input_parameters.get('max_parallel_migrations', 1)
+
+    def post_execute(self):
+        pass
+
+
+LOG_HINT = ' ... (full text in the decision-engine log)'
+
+
+def _fit(message, limit=255):
+    # Watcher stores status messages in a 255-character column.
+    if len(message) <= limit:
+        return message
+    return message[:limit - len(LOG_HINT)].rstrip() + LOG_HINT
