@@ -1,0 +1,30 @@
+# Two entry points for a fresh machine with Python >= 3.10:
+#   make demo   run the maintenance demo on the sandbox
+#   make test   run every test (unit, property, functional)
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+STAMP = $(VENV)/.installed
+
+.PHONY: demo test unit functional bench clean
+
+$(STAMP): setup.cfg requirements.txt test-requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,sandbox]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/watcher-maintenance demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider watcher_maintenance/tests
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q watcher_maintenance/tests/unit
+
+functional: $(STAMP)
+	$(BIN)/python -m pytest -q watcher_maintenance/tests/functional
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis
