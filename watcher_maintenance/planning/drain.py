@@ -100,12 +100,7 @@ def plan_drain(node_name: str, guests: Sequence[Guest], hosts: HostSource,
         raise PlanningRefused(
             'Unknown placement %r: use %s.' % (
                 options.placement, ' or '.join(weighers.PLACEMENTS)))
-    node = hosts.host(node_name)
-    if node is None or not node.in_scope:
-        raise PlanningRefused(
-            '%s is not a compute host in this audit\'s scope. Check the '
-            'name with "openstack compute service list --service '
-            'nova-compute", or widen the audit scope.' % node_name)
+    node = known_node(node_name, hosts)
 
     decisions, to_move = _decide_actions(node_name, guests, options)
     service_changes, notes = [], []
@@ -158,6 +153,17 @@ def plan_drain(node_name: str, guests: Sequence[Guest], hosts: HostSource,
         final.append(decision)
     return DrainPlan(node_name, method, tuple(_in_plan_order(final)),
                      tuple(service_changes), tuple(notes))
+
+
+def known_node(node_name: str, hosts: HostSource) -> Host:
+    """The host named by the audit, or a refusal saying how to find it."""
+    node = hosts.host(node_name)
+    if node is None or not node.in_scope:
+        raise PlanningRefused(
+            '%s is not a compute host in this audit\'s scope. Check the '
+            'name with "openstack compute service list --service '
+            'nova-compute", or widen the audit scope.' % node_name)
+    return node
 
 
 def _in_plan_order(decisions: list[Decision]) -> list[Decision]:

@@ -53,13 +53,10 @@ class ServiceChange:
     why: str
 
 
-@dataclasses.dataclass(frozen=True)
-class DrainPlan:
-    node: str
-    method: Method
+class Decided:
+    """Queries over a plan's ``decisions``, one per guest."""
+
     decisions: tuple[Decision, ...]
-    service_changes: tuple[ServiceChange, ...]
-    notes: tuple[str, ...] = ()
 
     def with_outcome(self, *outcomes: Outcome) -> list[Decision]:
         return [d for d in self.decisions if d.outcome in outcomes]
@@ -67,6 +64,15 @@ class DrainPlan:
     @property
     def migrations(self) -> list[Decision]:
         return [d for d in self.decisions if d.outcome.moves]
+
+
+@dataclasses.dataclass(frozen=True)
+class DrainPlan(Decided):
+    node: str
+    method: Method
+    decisions: tuple[Decision, ...]
+    service_changes: tuple[ServiceChange, ...]
+    notes: tuple[str, ...] = ()
 
     @property
     def guests_on_node(self) -> int:
