@@ -68,17 +68,19 @@ class ModelHosts:
 
 def guests_of(model, node) -> list[Guest]:
     """The node's guests, in the planner's terms."""
-    guests = []
-    for instance in model.get_node_instances(node):
-        disk = instance.disk
-        guests.append(Guest(
-            uuid=instance.uuid,
-            name=instance.name,
-            state=_text(instance.state),
-            needs=Resources(instance.vcpus, instance.memory, disk),
-            local_disk=disk > 0,
-            pinned_zone=instance.pinned_az or None,
-            excluded=bool(instance.watcher_exclude),
-            project_id=instance.project_id,
-        ))
-    return guests
+    return [to_guest(instance) for instance in model.get_node_instances(node)]
+
+
+def to_guest(instance) -> Guest:
+    """One model instance, in the planner's terms."""
+    disk = instance.disk
+    return Guest(
+        uuid=instance.uuid,
+        name=instance.name,
+        state=_text(instance.state),
+        needs=Resources(instance.vcpus, instance.memory, disk),
+        local_disk=disk > 0,
+        pinned_zone=instance.pinned_az or None,
+        excluded=bool(instance.watcher_exclude),
+        project_id=instance.project_id,
+    )
