@@ -1,0 +1,281 @@
+"""The ``host_restore`` strategy: Watcher's side of leaving maintenance.
+
+A thin adapter like ``host_drain``: it reads the audit-scoped model and
+Watcher's own records of the last drain into plain data, asks the
+planning core for a plan, and turns it into actions, indicators and the
+audit's status message.
+"""
+
+from __future__ import annotations
+
+import json
+
+from oslo_log import log
+from watcher import objects
+from watcher.decision_engine.strategy.strategies import base
+
+from watcher_maintenance.planning import restore
+from watcher_maintenance.planning.plan import Outcome
+from watcher_maintenance.planning.plan import PlanningRefused
+from watcher_maintenance.watcher import model_adapter
+from watcher_maintenance.watcher import strategy as drain_strategy
+
+LOG = log.getLogger(__name__)
+
+DRAIN_STRATEGY = 'host_drain'
+# Action plans that ran, completely or in part.
+EXECUTED = ('SUCCEEDED', 'FAILED', 'CANCELLED')
+SUCCEEDED = 'SUCCEEDED'
+
+# Parameters with the same meaning as host_drain's.
+SHARED_PARAMETERS = ('maintenance_node', 'disable_live_migration',
+                     'disable_cold_migration', 'live_migrate_local_disk',
+                     'skip_unmovable', 'max_parallel_migrations',
+                     'migration_pause')
+
+
+class ModelGuests:
+    """A planner ``GuestSource`` over a Watcher ``ModelRoot``."""
+
+    def __init__(self, model):
+        self._model = model
+        self._names = None
+
+    def by_uuid(self, uuid):
+        if not self._model.has_node(uuid):
+            return None
+        instance = self._model.get_instance_by_uuid(uuid)
+        node = self._model.get_node_by_instance_uuid(uuid)
+        return restore.Placed(model_adapter.to_guest(instance),
+                              node.hostname)
+
+    def by_name(self, name):
+        if self._names is None:
+            self._names = {}
+            for uuid, instance in sorted(
+                    self._model.get_all_instances().items()):
+                self._names.setdefault(instance.name, []).append(uuid)
+        return [self.by_uuid(uuid) for uuid in self._names.get(name, [])]
+
+
+def last_drain(context, node_name) -> restore.DrainRecord | None:
+    """Watcher's record of the most recent executed drain of the node.
+
+    Looks through the action plans of ``host_drain`` audits for this
+    node that ran (completely or in part) and returns the guests their
+    succeeded ``migrate`` actions moved off the node.
+    """
+    plans = objects.ActionPlan.list(
+        context, filters={'strategy_name': DRAIN_STRATEGY,
+                          'state__in': EXECUTED})
+    for plan in sorted(plans, key=lambda p: (p.updated_at or p.created_at,
+                                             p.id), reverse=True):
+        audit = objects.Audit.get_by_id(context, plan.audit_id)
+        if (audit.parameters or {}).get('maintenance_node') != node_name:
+            continue
+        moved = []
+        for action in objects.Action.list(
+                context, filters={'action_plan_uuid': plan.uuid}):
+            params = action.input_parameters or {}
+            if action.action_type != drain_strategy.MIGRATE or \
+                    action.state != SUCCEEDED or \
+                    params.get('source_node') != node_name:
+                continue
+            moved.append(restore.DrainedGuest(
+                params['resource_id'], params.get('resource_name'),
+                params.get('destination_node')))
+        if plan.state != SUCCEEDED and not moved:
+            continue    # stopped before moving anything: not a drain
+        return restore.DrainRecord(plan.uuid, plan.state, tuple(
+            sorted(moved, key=lambda m: (m.label, m.uuid))))
+    return None
+
+
+class HostRestore(base.BaseStrategy):
+    """Host Restore
+
+    *Description*
+
+    Brings a compute node back from maintenance. The node's nova-compute
+    service is enabled again, but only if ``host_drain`` disabled it
+    (reason ``watcher_maintaining``) or the operator says ``force``. With
+    ``return_guests=drained``, the guests the last executed drain moved
+    away are migrated back; with ``host_map``, guests are migrated to
+    the hosts the map names. Every move is checked in vCPU, RAM and disk
+    and ordered so that it fits when it runs.
+
+    *Requirements*
+
+    The node's nova-compute service is up.
+
+    *Limitations*
+
+    Guests in states Watcher cannot migrate make the audit fail unless
+    ``skip_unmovable`` is set, in which case they stay where they are.
+    """
+
+    def __init__(self, config, osc=None):
+        super().__init__(config, osc)
+        self._planner = 'maintenance'
+        self.plan = None
+
+    @classmethod
+    def get_name(cls):
+        return 'host_restore'
+
+    @classmethod
+    def get_display_name(cls):
+        return 'Host Restore'
+
+    @classmethod
+    def get_translatable_display_name(cls):
+        return 'Host Restore'
+
+    @classmethod
+    def get_goal_name(cls):
+        return 'cluster_maintenance'
+
+    @classmethod
+    def get_config_opts(cls):
+        return []
+
+    @classmethod
+    def get_schema(cls):
+        drain_properties = drain_strategy.HostDrain.get_schema()['properties']
+        properties = {name: dict(drain_properties[name])
+                      for name in SHARED_PARAMETERS}
+        properties['maintenance_node'] = {
+            'description': 'Hostname of the compute node leaving '
+                           'maintenance.',
+            'type': 'string', 'minLength': 1,
+        }
+        properties['return_guests'] = {
+            'description': '"drained" moves back the guests that the most '
+                           'recent executed host_drain plan of this node '
+                           'moved away; "none" moves no guest back.',
+            'type': 'string', 'enum': list(restore.RETURN_GUESTS),
+            'default': restore.NONE,
+        }
+        properties['host_map'] = {
+            'description': 'Distribution to realise: a JSON object mapping '
+                           'hosts to lists of guest names or UUIDs, e.g. '
+                           '{"compute-1": ["vm-1", "vm-2"]}. Guests not '
+                           'listed stay where they are.',
+            'oneOf': [
+                {'type': 'object',
+                 'additionalProperties': {
+                     'type': 'array',
+                     'items': {'type': 'string', 'minLength': 1}}},
+                {'type': 'string', 'minLength': 2},
+            ],
+        }
+        properties['force'] = drain_strategy._boolean(
+            'Enable the node even if its service was disabled for another '
+            'reason than watcher_maintaining.', False)
+        return {
+            'type': 'object',
+            'properties': properties,
+            'required': ['maintenance_node'],
+            'additionalProperties': False,
+        }
+
+    def pre_execute(self):
+        self._pre_execute()
+
+    def options(self) -> restore.RestoreOptions:
+        params = self.input_parameters
+        return restore.RestoreOptions(
+            force=params.get('force', False),
+            disable_live_migration=params.get('disable_live_migration',
+                                              False),
+            disable_cold_migration=params.get('disable_cold_migration',
+                                              False),
+            live_migrate_local_disk=params.get('live_migrate_local_disk',
+                                               True),
+            skip_unmovable=params.get('skip_unmovable', False),
+        )
+
+    def do_execute(self, audit=None):
+        params = self.input_parameters
+        node_name = params.get('maintenance_node')
+        model = self.compute_model
+        hosts = model_adapter.ModelHosts(model)
+        try:
+            host_map = _host_map(params.get('host_map'))
+            drained = None
+            if params.get('return_guests', restore.NONE) == restore.DRAINED:
+                drained = last_drain(self.ctx, node_name)
+                if drained is None:
+                    raise PlanningRefused(
+                        'return_guests=drained, but Watcher has no record of '
+                        'an executed host_drain action plan for %s, so it '
+                        'does not know which guests to return. Run the audit '
+                        'again with return_guests=none to only re-enable '
+                        'the node, or give a host_map.' % node_name)
+            self.plan = restore.plan_restore(
+                node_name, hosts, ModelGuests(model), drained=drained,
+                host_map=host_map, options=self.options())
+        except PlanningRefused as refusal:
+            LOG.error('host_restore refused to plan: %s', refusal.message)
+            if audit is not None:
+                audit.status_message = drain_strategy._fit(refusal.message)
+            raise drain_strategy.DrainRefused(reason=refusal.message)
+
+        LOG.info('host_restore plan: %s', self.plan.summary())
+        for move in self.plan.moves:
+            LOG.info('host_restore: %s', move.describe())
+        if audit is not None:
+            audit.status_message = drain_strategy._fit(self.plan.summary())
+        self._add_actions(hosts)
+        self._add_indicators()
+
+    def _add_actions(self, hosts):
+        # The maintenance planner runs service changes first, then the
+        # migrations in exactly this order, so each one fits when it runs.
+        for change in self.plan.service_changes:
+            self.solution.add_action(
+                action_type=drain_strategy.CHANGE_SERVICE_STATE,
+                resource_id=hosts.node(change.host).uuid,
+                input_parameters={'state': 'enabled',
+                                  'resource_name': change.host})
+        for move in self.plan.moves:
+            self.solution.add_action(
+                action_type=drain_strategy.MIGRATE,
+                resource_id=move.guest.uuid,
+                input_parameters={
+                    'migration_type': move.outcome.value,
+                    'source_node': move.source,
+                    'destination_node': move.destination,
+                    'resource_name': move.guest.name,
+                })
+
+    def _add_indicators(self):
+        plan = self.plan
+        moves = plan.moves
+        self.solution.set_efficacy_indicators(
+            guests_to_move=len(plan.migrations),
+            live_migrations_count=sum(
+                1 for m in moves if m.outcome is Outcome.LIVE),
+            cold_migrations_count=sum(
+                1 for m in moves if m.outcome is Outcome.COLD),
+            stopped_guests_count=0,
+            guests_left_count=len(plan.with_outcome(Outcome.LEFT)),
+            memory_to_move_mb=sum(m.guest.needs.memory_mb for m in moves),
+            guests_on_node=plan.guests_considered,
+        )
+
+    def post_execute(self):
+        pass
+
+
+def _host_map(value):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as error:
+            raise PlanningRefused(
+                'host_map is not valid JSON (%s). Give an object such as '
+                '{"compute-1": ["vm-1"]}.' % error)
+    return restore.parse_host_map(value)
