@@ -1,0 +1,615 @@
+"""A Nova emulator that refuses what real Nova refuses.
+
+A layer over Watcher's ``NovaAPIEmulator`` (which serves servers,
+hypervisors, services, flavors and aggregates). This module replaces its
+server actions and adds server groups, migration records and failure
+injection:
+
+* ``os-migrateLive`` and ``migrate`` with a ``host`` are refused with 400
+  when the host is the source, unknown, disabled, down, outside the
+  server's pinned availability zone, against a hard server-group policy,
+  or without room in vCPU, RAM or disk. Room is ``(total - reserved) *
+  allocation_ratio`` minus what servers and in-flight migrations hold.
+* Without a ``host`` the same rules filter every host and the one with
+  the most free RAM wins, as nova-scheduler's RAM weigher does; 400 "No
+  valid host was found" when none passes.
+* A cold migration ends in ``VERIFY_RESIZE``; ``confirmResize`` gives the
+  server back the power state it had before (a SHUTOFF server stays
+  SHUTOFF).
+* ``GET /os-server-groups`` (``all_projects``, ``limit``, ``offset``) and
+  ``GET /servers/<id>/migrations`` are served.
+* Failures can be injected per server (see ``FAILURES``).
+
+The Placement emulator, when given, is kept in step after every move.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import threading
+import uuid
+
+from pecan import expose
+from pecan import request
+from pecan import response
+from pecan import rest
+from watcher.tests.functional import topology as wtopo
+from watcher.tests.local_fixtures import nova_api_emulator as wnova
+
+API_ERROR = 'api_error'
+NEVER_COMPLETES = 'never_completes'
+ERROR_AFTER_START = 'error_after_start'
+FAILURES = {
+    API_ERROR: 'the migrate call itself fails with HTTP 500',
+    NEVER_COMPLETES: 'the migration starts and never finishes (the server '
+                     'stays MIGRATING/RESIZE on its source host)',
+    ERROR_AFTER_START: 'the migration starts, then fails: the server stays '
+                       'on its source host in its prior state and the '
+                       'migration record ends in error',
+}
+
+# vm_state -> (API status, power state), as Nova reports them.
+_STATUS = {
+    'active': ('ACTIVE', 1),
+    'stopped': ('SHUTOFF', 4),
+    'paused': ('PAUSED', 3),
+    'suspended': ('SUSPENDED', 7),
+    'error': ('ERROR', 0),
+    'rescued': ('RESCUE', 1),
+    'resized': ('VERIFY_RESIZE', 1),
+    'building': ('BUILD', 0),
+    'shelved_offloaded': ('SHELVED_OFFLOADED', 4),
+}
+_IN_FLIGHT = ('queued', 'preparing', 'running')
+_MiB_PER_GiB = 1024
+
+
+class NovaError(Exception):
+    """An API refusal: HTTP code and Nova's error message."""
+
+    NAMES = {400: 'badRequest', 404: 'itemNotFound', 409: 'conflictingRequest',
+             500: 'computeFault'}
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def body(self):
+        return {self.NAMES.get(self.code, 'error'): {
+            'code': self.code, 'message': self.message}}
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime(
+        '%Y-%m-%dT%H:%M:%S.%f')
+
+
+# --------------------------------------------------------------------------
+# Controllers (only what differs from Watcher's emulator)
+
+
+class _Action(rest.RestController):
+    def __init__(self, nova, server_id):
+        self._nova = nova
+        self._server_id = server_id
+
+    @expose('json')
+    def post(self):
+        try:
+            code, body = self._nova.server_action(self._server_id,
+                                                  request.json)
+        except NovaError as error:
+            response.status = error.code
+            return error.body()
+        response.status = code
+        return body
+
+
+class _ServerMigrations(rest.RestController):
+    def __init__(self, nova, server_id):
+        self._nova = nova
+        self._server_id = server_id
+
+    @expose('json')
+    def get_all(self):
+        if self._server_id not in self._nova.servers:
+            response.status = 404
+            return NovaError(404, 'Instance %s could not be found.'
+                             % self._server_id).body()
+        return {'migrations': [
+            m for m in self._nova.migrations.values()
+            if m['server_uuid'] == self._server_id
+            and m['migration_type'] == 'live-migration'
+            and m['status'] in _IN_FLIGHT]}
+
+
+class _Server(wnova._ServerController):
+    def __init__(self, nova, server_id):
+        super().__init__(nova, server_id)
+        self.action = _Action(nova, server_id)
+        self.migrations = _ServerMigrations(nova, server_id)
+
+
+class _Servers(wnova._ServersController):
+    @expose()
+    def _lookup(self, server_id, *remainder):
+        if server_id == 'detail':
+            return
+        return _Server(self._emulator, server_id), remainder
+
+
+class _ServerGroups(rest.RestController):
+    def __init__(self, nova):
+        self._nova = nova
+
+    @expose('json')
+    def get_all(self):
+        params = request.params
+        groups = sorted(self._nova.server_groups.values(),
+                        key=lambda g: g['name'])
+        all_projects = str(params.get('all_projects', '')).lower() in (
+            '1', 'true', 'yes', 'on')
+        project = request.headers.get('X-Project-Id')
+        if not all_projects and project:
+            groups = [g for g in groups if g['project_id'] == project]
+        offset = int(params.get('offset', 0) or 0)
+        limit = params.get('limit')
+        groups = groups[offset:]
+        if limit is not None:
+            groups = groups[:int(limit)]
+        return {'server_groups': groups}
+
+    @expose('json')
+    def get_one(self, group_id):
+        group = self._nova.server_groups.get(group_id)
+        if group is None:
+            response.status = 404
+            return NovaError(404, 'Instance group %s could not be found.'
+                             % group_id).body()
+        return {'server_group': group}
+
+
+class _Migrations(rest.RestController):
+    @expose('json')
+    def get_all(self):
+        uuid = request.params.get('instance_uuid')
+        return {'migrations': [
+            m for m in self._nova.migrations.values()
+            if not uuid or m['server_uuid'] == uuid]}
+
+    def __init__(self, nova):
+        self._nova = nova
+
+
+class _V21(wnova._V21Controller):
+    def __init__(self, nova):
+        super().__init__(nova)
+        self.servers = _Servers(nova)
+
+    @expose()
+    def _lookup(self, segment, *remainder):
+        if segment == 'os-server-groups':
+            return _ServerGroups(self._emulator), remainder
+        if segment == 'os-migrations':
+            return _Migrations(self._emulator), remainder
+        return super()._lookup(segment, *remainder)
+
+
+class _Root(wnova._NovaRootController):
+    @expose()
+    def _lookup(self, segment, *remainder):
+        if segment == 'v2.1':
+            return _V21(self._emulator), remainder
+
+
+# --------------------------------------------------------------------------
+# The emulator
+
+
+class SandboxNova(wnova.NovaAPIEmulator):
+    """Watcher's Nova emulator with Nova's refusals, groups and failures.
+
+    :param placement: optional ``PlacementAPIEmulator`` kept in step.
+    """
+
+    def __init__(self, placement=None):
+        self.placement = placement
+        self.lock = threading.RLock()
+        super().__init__()
+
+    def _init_stores(self):
+        super()._init_stores()
+        self.hosts = {}           # hostname -> topology host (dict)
+        self.server_groups = {}   # uuid -> Nova server-group record
+        self.migrations = {}      # id -> Nova migration record
+        self.failures = {}        # server uuid -> [kind, times left]
+        self._next_migration = 1
+
+    def _make_root_controller(self):
+        return _Root(self)
+
+    # -- loading -----------------------------------------------------------
+
+    def load_topology(self, topology=None):
+        with self.lock:
+            topology = topology or wtopo.ComputeTopology()
+            super().load_topology(topology)
+            self._next_migration = 1
+            for node in wtopo.normalize(topology.compute_nodes) or []:
+                self.hosts[node['hostname']] = dict(node)
+            zones = {name: h.get('availability_zone', 'nova')
+                     for name, h in self.hosts.items()}
+            for svc in self.services.values():
+                svc['updated_at'] = _now()
+            for inst in wtopo.normalize(topology.instances) or []:
+                server = self.servers[inst['uuid']]
+                state = inst.get('state', 'active')
+                status, power = _STATUS.get(state, (state.upper(), 0))
+                server['status'] = status
+                server['OS-EXT-STS:power_state'] = power
+                server['OS-EXT-STS:vm_state'] = state
+                server['OS-EXT-AZ:availability_zone'] = zones.get(
+                    inst['host'], 'nova')
+                if inst.get('flavor_name'):
+                    server['flavor']['original_name'] = inst['flavor_name']
+            for group in getattr(topology, 'server_groups', None) or []:
+                members = [i.uuid for i in topology.instances
+                           if getattr(i, 'server_group', None) == group.name]
+                self.server_groups[group.uuid] = {
+                    'id': group.uuid, 'name': group.name,
+                    'policy': group.policy, 'policies': [group.policy],
+                    'rules': dict(group.rules), 'members': members,
+                    'metadata': {}, 'project_id': group.project_id,
+                    'user_id': '',
+                }
+            self._refresh_usage()
+
+    # -- queries -------------------------------------------------------------
+
+    def server_named(self, name):
+        for server in self.servers.values():
+            if server['name'] == name:
+                return server
+        raise KeyError('no server named %r' % name)
+
+    def service_of(self, hostname):
+        svc = self._find_service_by_hostname(hostname)
+        if svc is None:
+            raise KeyError('no nova-compute service on %r' % hostname)
+        return svc
+
+    @staticmethod
+    def needs(server):
+        """(vCPU, MiB, GiB) a server claims on its host."""
+        flavor = server['flavor']
+        root = 0 if not server.get('image') else flavor['disk']
+        disk = (root + flavor.get('ephemeral', 0)
+                + math.ceil(flavor.get('swap', 0) / _MiB_PER_GiB))
+        return flavor['vcpus'], flavor['ram'], disk
+
+    def capacity(self, hostname):
+        """(vCPU, MiB, GiB) usable: (total - reserved) * ratio."""
+        h = self.hosts[hostname]
+        return (
+            (h['vcpus'] - h.get('vcpu_reserved', 0)) * h.get('vcpu_ratio',
+                                                             1.0),
+            (h['memory'] - h.get('memory_mb_reserved', 0))
+            * h.get('memory_ratio', 1.0),
+            (h['disk'] - h.get('disk_gb_reserved', 0)) * h.get('disk_ratio',
+                                                               1.0),
+        )
+
+    def usage(self, hostname):
+        """(vCPU, MiB, GiB) held on a host, in-flight migrations included.
+
+        As in Placement, a running migration holds resources on its
+        destination, and a cold migration awaiting confirmation still
+        holds them on its source.
+        """
+        used = [0, 0, 0]
+
+        def add(server):
+            for i, amount in enumerate(self.needs(server)):
+                used[i] += amount
+
+        for server in self.servers.values():
+            if server['OS-EXT-SRV-ATTR:host'] == hostname:
+                add(server)
+        for m in self.migrations.values():
+            server = self.servers.get(m['server_uuid'])
+            if server is None:
+                continue
+            if m['status'] in _IN_FLIGHT and m['dest_compute'] == hostname:
+                add(server)
+            if m['status'] == 'finished' and m['source_compute'] == hostname:
+                add(server)
+        return tuple(used)
+
+    def free(self, hostname):
+        return tuple(c - u for c, u in zip(self.capacity(hostname),
+                                           self.usage(hostname)))
+
+    def groups_of(self, server_id):
+        return [g for g in self.server_groups.values()
+                if server_id in g['members']]
+
+    # -- the scheduler's rules -------------------------------------------
+
+    def refusal(self, server, hostname):
+        """Why ``hostname`` cannot take ``server`` now, or None."""
+        name = server['name']
+        if hostname not in self.hosts:
+            return 'Compute host %s could not be found.' % hostname
+        if hostname == server['OS-EXT-SRV-ATTR:host']:
+            return ("The target host can't be the same one: %s already "
+                    "runs on %s." % (name, hostname))
+        svc = self.service_of(hostname)
+        if svc['status'] != 'enabled':
+            reason = svc.get('disabled_reason')
+            return ('The nova-compute service of %s is disabled%s.'
+                    % (hostname, ' (%s)' % reason if reason else ''))
+        if svc['state'] != 'up':
+            return 'The nova-compute service of %s is down.' % hostname
+        pinned = server.get('pinned_availability_zone')
+        zone = self.hosts[hostname].get('availability_zone', 'nova')
+        if pinned and zone != pinned:
+            return ('%s is pinned to availability zone %s and %s is in %s.'
+                    % (name, pinned, hostname, zone))
+        for group in self.groups_of(server['id']):
+            reason = self._group_refusal(server, hostname, group)
+            if reason:
+                return reason
+        needs = self.needs(server)
+        free = self.free(hostname)
+        short = [label for label, need, room in zip(
+            ('vCPU', 'RAM', 'disk'), needs, free) if need > room]
+        if short:
+            return ('%s has not enough %s for %s: it needs %d vCPU, %d MiB '
+                    'RAM, %d GiB disk and %s has %g vCPU, %g MiB, %g GiB '
+                    'free.' % (hostname, ' and '.join(short), name,
+                               needs[0], needs[1], needs[2], hostname,
+                               free[0], free[1], free[2]))
+        return None
+
+    def _group_refusal(self, server, hostname, group):
+        others = [self.servers[m] for m in group['members']
+                  if m != server['id'] and m in self.servers]
+        there = [o['name'] for o in others
+                 if o['OS-EXT-SRV-ATTR:host'] == hostname]
+        if group['policy'] == 'anti-affinity':
+            limit = int(group['rules'].get('max_server_per_host', 1))
+            if len(there) >= limit:
+                return ('Server group %s (anti-affinity, at most %d per '
+                        'host) already has %s on %s.'
+                        % (group['name'], limit, ', '.join(sorted(there)),
+                           hostname))
+        elif group['policy'] == 'affinity':
+            elsewhere = sorted({o['OS-EXT-SRV-ATTR:host'] for o in others}
+                               - {hostname})
+            if elsewhere:
+                return ('Server group %s (affinity) has members on %s, so '
+                        '%s cannot run on %s.'
+                        % (group['name'], ', '.join(elsewhere),
+                           server['name'], hostname))
+        return None
+
+    def schedule(self, server):
+        """The host nova-scheduler would pick: filters, then most free RAM."""
+        passing = [h for h in sorted(self.hosts)
+                   if self.refusal(server, h) is None]
+        if not passing:
+            raise NovaError(400, 'No valid host was found. There are not '
+                                 'enough hosts available for %s.'
+                            % server['name'])
+        # max() keeps the first of equals: ties go to the first name.
+        return max(passing, key=lambda h: self.free(h)[1])
+
+    # -- actions -------------------------------------------------------------
+
+    def inject_failure(self, server_id, kind, times=1):
+        """Make the next ``times`` migrations of a server fail as ``kind``.
+
+        ``kind=None`` clears an injected failure.
+        """
+        with self.lock:
+            if kind is None:
+                self.failures.pop(server_id, None)
+                return
+            if kind not in FAILURES:
+                raise ValueError('unknown failure %r; choose one of %s'
+                                 % (kind, ', '.join(sorted(FAILURES))))
+            self.failures[server_id] = [kind, times]
+
+    def _take_failure(self, server_id):
+        entry = self.failures.get(server_id)
+        if not entry:
+            return None
+        entry[1] -= 1
+        if entry[1] <= 0:
+            del self.failures[server_id]
+        return entry[0]
+
+    def server_action(self, server_id, body):
+        """Apply one ``POST /servers/<id>/action``; (HTTP code, body)."""
+        with self.lock:
+            server = self.servers.get(server_id)
+            if server is None:
+                raise NovaError(404, 'Instance %s could not be found.'
+                                % server_id)
+            if 'os-migrateLive' in body:
+                args = body['os-migrateLive'] or {}
+                return self._migrate(server, args.get('host'), live=True)
+            if 'migrate' in body:
+                args = body['migrate'] if isinstance(body['migrate'],
+                                                     dict) else {}
+                return self._migrate(server, args.get('host'), live=False)
+            if 'confirmResize' in body:
+                return self._confirm(server)
+            if 'revertResize' in body:
+                return self._revert(server)
+            if 'os-stop' in body:
+                self._require(server, 'os-stop', ('ACTIVE', 'ERROR'))
+                self._set_state(server, 'stopped')
+                return 202, None
+            if 'os-start' in body:
+                self._require(server, 'os-start', ('SHUTOFF',))
+                self._set_state(server, 'active')
+                return 202, None
+            raise NovaError(400, 'Unsupported server action: %s'
+                            % ', '.join(sorted(body)))
+
+    def _require(self, server, action, statuses):
+        if server['status'] not in statuses or server[
+                'OS-EXT-STS:task_state']:
+            raise NovaError(
+                409, "Cannot '%s' instance %s while it is in vm_state %s%s."
+                % (action, server['id'], server['OS-EXT-STS:vm_state'],
+                   ' (task_state %s)' % server['OS-EXT-STS:task_state']
+                   if server['OS-EXT-STS:task_state'] else ''))
+
+    @staticmethod
+    def _set_state(server, vm_state, task_state=None):
+        status, power = _STATUS[vm_state]
+        server['status'] = status
+        server['OS-EXT-STS:vm_state'] = vm_state
+        server['OS-EXT-STS:power_state'] = power
+        server['OS-EXT-STS:task_state'] = task_state
+        server['updated'] = _now()
+
+    def _migrate(self, server, dest, live):
+        action = 'os-migrateLive' if live else 'migrate'
+        self._require(server, action,
+                      ('ACTIVE', 'PAUSED') if live else ('ACTIVE', 'SHUTOFF'))
+        failure = self._take_failure(server['id'])
+        if failure == API_ERROR:
+            raise NovaError(500, 'Unexpected API Error while migrating %s '
+                                 '(failure injected by the sandbox).'
+                            % server['name'])
+        if dest:
+            reason = self.refusal(server, dest)
+            if reason:
+                raise NovaError(400, 'No valid host was found. ' + reason
+                                if dest in self.hosts else reason)
+        else:
+            dest = self.schedule(server)
+        source = server['OS-EXT-SRV-ATTR:host']
+        record = self._record(server, source, dest, live)
+        if failure == NEVER_COMPLETES:
+            record['status'] = 'running'
+            server['status'] = 'MIGRATING' if live else 'RESIZE'
+            server['OS-EXT-STS:task_state'] = ('migrating' if live
+                                               else 'resize_migrating')
+        elif failure == ERROR_AFTER_START:
+            record['status'] = 'error'
+        elif live:
+            self._place(server, dest)
+            record['status'] = 'completed'
+        else:
+            record['prior'] = server['OS-EXT-STS:vm_state']
+            self._place(server, dest)
+            self._set_state(server, 'resized')
+            record['status'] = 'finished'
+        record['updated_at'] = _now()
+        self._refresh_usage()
+        return 202, None
+
+    def _record(self, server, source, dest, live):
+        mid = self._next_migration
+        self._next_migration += 1
+        record = {
+            'id': mid, 'uuid': str(uuid.uuid4()),
+            'server_uuid': server['id'], 'instance_uuid': server['id'],
+            'source_compute': source, 'source_node': source,
+            'dest_compute': dest, 'dest_node': dest, 'dest_host': dest,
+            'migration_type': 'live-migration' if live else 'migration',
+            'status': 'preparing', 'created_at': _now(),
+            'updated_at': _now(),
+        }
+        self.migrations[mid] = record
+        return record
+
+    def _pending_resize(self, server):
+        for m in self.migrations.values():
+            if m['server_uuid'] == server['id'] and m['status'] == 'finished':
+                return m
+        return None
+
+    def _confirm(self, server):
+        record = self._pending_resize(server)
+        if server['status'] != 'VERIFY_RESIZE' or record is None:
+            self._require(server, 'confirmResize', ())
+        self._set_state(server, record.get('prior') or 'active')
+        record['status'] = 'confirmed'
+        self._refresh_usage()
+        return 204, None
+
+    def _revert(self, server):
+        record = self._pending_resize(server)
+        if server['status'] != 'VERIFY_RESIZE' or record is None:
+            self._require(server, 'revertResize', ())
+        self._place(server, record['source_compute'])
+        self._set_state(server, record.get('prior') or 'active')
+        record['status'] = 'reverted'
+        self._refresh_usage()
+        return 202, None
+
+    def _place(self, server, hostname):
+        server['OS-EXT-SRV-ATTR:host'] = hostname
+        server['OS-EXT-SRV-ATTR:hypervisor_hostname'] = hostname
+        server['hostId'] = hostname
+        server['OS-EXT-AZ:availability_zone'] = self.hosts[hostname].get(
+            'availability_zone', 'nova')
+        server['updated'] = _now()
+
+    # -- changes made by "someone else" (tests, demo) -----------------------
+
+    def delete_server(self, server_id):
+        with self.lock:
+            self.servers.pop(server_id, None)
+            for group in self.server_groups.values():
+                if server_id in group['members']:
+                    group['members'].remove(server_id)
+            if self.placement is not None:
+                self.placement.allocations.pop(server_id, None)
+            self._refresh_usage()
+
+    def move_server(self, server_id, hostname):
+        """An out-of-band live migration, checked like any other."""
+        return self.server_action(server_id,
+                                  {'os-migrateLive': {'host': hostname}})
+
+    # -- bookkeeping -----------------------------------------------------------
+
+    def _refresh_usage(self):
+        """Recompute hypervisor and Placement usage from the servers."""
+        by_name = {h['hypervisor_hostname']: h
+                   for h in self.hypervisors.values()}
+        for hostname, hyp in by_name.items():
+            vcpus, ram, disk = self.usage(hostname) if (
+                hostname in self.hosts) else (0, 0, 0)
+            on_host = [s for s in self.servers.values()
+                       if s['OS-EXT-SRV-ATTR:host'] == hostname]
+            hyp.update(vcpus_used=vcpus, memory_used=ram,
+                       memory_mb_used=ram, local_gb_used=disk,
+                       running_vms=len(on_host),
+                       servers=[{'uuid': s['id'], 'name': s['name']}
+                                for s in on_host])
+        if self.placement is None:
+            return
+        rp_of = {h['hypervisor_hostname']: h['id']
+                 for h in self.hypervisors.values()}
+        self.placement.allocations.clear()
+        for server in self.servers.values():
+            rp = rp_of.get(server['OS-EXT-SRV-ATTR:host'])
+            if rp is None:
+                continue
+            vcpus, ram, disk = self.needs(server)
+            self.placement.allocations[server['id']] = {rp: {'resources': {
+                'VCPU': vcpus, 'MEMORY_MB': ram, 'DISK_GB': disk}}}
+        for hostname, rp in rp_of.items():
+            if rp in self.placement.usages and hostname in self.hosts:
+                vcpus, ram, disk = self.usage(hostname)
+                self.placement.usages[rp] = {
+                    'VCPU': vcpus, 'MEMORY_MB': ram, 'DISK_GB': disk}

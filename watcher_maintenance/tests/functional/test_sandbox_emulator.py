@@ -1,0 +1,252 @@
+"""The sandbox's Nova through Watcher's own Nova helper (openstacksdk).
+
+Each test calls Nova the way Watcher's applier does, so a refusal here
+is what Watcher sees from a real cloud.
+"""
+
+import requests
+from openstack import exceptions as sdk_exc
+from watcher.common import nova_helper
+
+from watcher_maintenance.sandbox import testing
+from watcher_maintenance.sandbox import topology
+
+CLUSTER = {
+    'flavors': {
+        'small': {'vcpus': 2, 'memory_mb': 2048, 'disk_gb': 20},
+        'big': {'vcpus': 8, 'memory_mb': 16384, 'disk_gb': 80},
+    },
+    'defaults': {'host': {'vcpus': 16, 'memory_mb': 32768,
+                          'disk_gb': 400}},
+    'hosts': [
+        {'name': 'compute-1', 'availability_zone': 'az-1'},
+        {'name': 'compute-2', 'availability_zone': 'az-1'},
+        {'name': 'compute-3', 'availability_zone': 'az-2',
+         'memory_mb': 65536},
+        {'name': 'compute-4', 'availability_zone': 'az-1',
+         'status': 'disabled', 'disabled_reason': 'broken disk'},
+        {'name': 'compute-5', 'availability_zone': 'az-1', 'state': 'down'},
+        {'name': 'compute-6', 'availability_zone': 'az-1', 'vcpus': 8,
+         'memory_mb': 16384, 'disk_gb': 100,
+         'reserved': {'memory_mb': 4096}},
+    ],
+    'server_groups': [
+        {'name': 'db', 'policy': 'anti-affinity'},
+        {'name': 'pair', 'policy': 'affinity'},
+    ],
+    'guests': [
+        {'name': 'web-{n}', 'count': 2, 'host': 'compute-1',
+         'flavor': 'small'},
+        {'name': 'off-1', 'host': 'compute-1', 'flavor': 'small',
+         'state': 'stopped'},
+        {'name': 'pinned-1', 'host': 'compute-1', 'flavor': 'small',
+         'pinned_az': 'az-1'},
+        {'name': 'db-1', 'host': 'compute-1', 'flavor': 'small',
+         'server_group': 'db'},
+        {'name': 'db-2', 'host': 'compute-2', 'flavor': 'small',
+         'server_group': 'db'},
+        {'name': 'pair-{n}', 'count': 2, 'host': 'compute-1',
+         'flavor': 'small', 'server_group': 'pair'},
+        {'name': 'paused-1', 'host': 'compute-1', 'flavor': 'small',
+         'state': 'paused'},
+        {'name': 'filler-1', 'host': 'compute-6', 'flavor': 'big'},
+    ],
+}
+
+
+class TestSandboxNova(testing.SandboxTestCase):
+
+    START_DECISION_ENGINE = False
+    START_APPLIER = False
+
+    def setUp(self):
+        super().setUp()
+        self.load_topology(topology.from_dict(CLUSTER))
+        self.helper = nova_helper.NovaHelper()
+        self.compute = self.helper.connection.compute
+
+    def uuid(self, name):
+        return self.server(name)['id']
+
+    def assertRefused(self, name, host, code=400, live=True, text=None):
+        source = self.host_of(name)
+        call = (self.compute.live_migrate_server if live
+                else self.compute.migrate_server)
+        kwargs = {'host': host}
+        if live:
+            kwargs['block_migration'] = 'auto'
+        with self.assertRaises(sdk_exc.HttpException) as caught:
+            call(self.uuid(name), **kwargs)
+        self.assertEqual(code, caught.exception.status_code)
+        if text:
+            self.assertIn(text, str(caught.exception))
+        self.assertEqual(source, self.host_of(name))
+        return str(caught.exception)
+
+    def test_live_migration_to_a_host_with_room_moves_the_server(self):
+        self.assertTrue(self.helper.live_migrate_instance(
+            self.uuid('web-1'), 'compute-2'))
+        self.assertEqual('compute-2', self.host_of('web-1'))
+        self.assertEqual('ACTIVE', self.server('web-1')['status'])
+        # db-2 and web-1, 2 vCPU each.
+        self.assertEqual(4, self.usage('compute-2')['vcpus'])
+
+    def test_refuses_the_source_host(self):
+        self.assertRefused('web-1', 'compute-1', text="can't be the same")
+
+    def test_refuses_unknown_disabled_and_down_hosts(self):
+        self.assertRefused('web-1', 'compute-99', text='could not be found')
+        self.assertRefused('web-1', 'compute-4', text='disabled')
+        self.assertRefused('web-1', 'compute-5', text='down')
+        self.assertRefused('off-1', 'compute-4', live=False,
+                           text='disabled')
+
+    def test_refuses_a_host_without_room(self):
+        # compute-6: (16384 - 4096) MiB usable, 16384 held by filler-1.
+        message = self.assertRefused('web-1', 'compute-6',
+                                     text='not enough')
+        self.assertIn('RAM', message)
+
+    def test_room_counts_reserved_and_allocation_ratio(self):
+        self.load_topology(topology.from_dict({
+            'hosts': [
+                {'name': 'a', 'vcpus': 4, 'memory_mb': 8192,
+                 'disk_gb': 100},
+                {'name': 'b', 'vcpus': 2, 'memory_mb': 8192,
+                 'disk_gb': 100, 'allocation_ratio': {'vcpu': 2.0},
+                 'reserved': {'disk_gb': 60}},
+            ],
+            'guests': [
+                {'name': 'g-{n}', 'count': 2, 'host': 'a', 'vcpus': 2,
+                 'memory_mb': 1024, 'disk_gb': 20},
+                {'name': 'fat-disk', 'host': 'a', 'vcpus': 0,
+                 'memory_mb': 512, 'disk_gb': 30},
+            ],
+        }))
+        # b: 2 vCPU * 2.0 = 4 usable, (100 - 60) = 40 GiB usable.
+        self.helper.live_migrate_instance(self.uuid('g-1'), 'b')
+        self.helper.live_migrate_instance(self.uuid('g-2'), 'b')
+        self.assertEqual('b', self.host_of('g-2'))
+        message = self.assertRefused('fat-disk', 'b', text='disk')
+        self.assertIn('not enough disk', message)
+
+    def test_refuses_a_host_outside_the_pinned_zone(self):
+        self.assertRefused('pinned-1', 'compute-3', text='az-1')
+        # Unpinned guests may change zones.
+        self.helper.live_migrate_instance(self.uuid('web-2'), 'compute-3')
+        self.assertEqual('compute-3', self.host_of('web-2'))
+
+    def test_refuses_anti_affinity_and_affinity_violations(self):
+        self.assertRefused('db-1', 'compute-2', text='Server group db')
+        self.assertRefused('pair-1', 'compute-2', text='Server group pair')
+
+    def test_refuses_states_nova_cannot_move(self):
+        self.assertRefused('paused-1', 'compute-2', code=409, live=False)
+        self.assertRefused('off-1', 'compute-2', code=409, live=True)
+
+    def test_scheduler_picks_the_allowed_host_with_most_free_ram(self):
+        # compute-3 has the most free RAM but is outside pinned-1's zone;
+        # compute-4 is disabled and compute-5 down.
+        self.compute.live_migrate_server(self.uuid('web-1'), host=None,
+                                         block_migration='auto')
+        self.assertEqual('compute-3', self.host_of('web-1'))
+        self.compute.live_migrate_server(self.uuid('pinned-1'), host=None,
+                                         block_migration='auto')
+        self.assertEqual('compute-2', self.host_of('pinned-1'))
+
+    def test_scheduler_says_no_valid_host(self):
+        for host in ('compute-2', 'compute-3', 'compute-6'):
+            self.set_service(host, 'disabled', 'test')
+        with self.assertRaises(sdk_exc.HttpException) as caught:
+            self.compute.live_migrate_server(self.uuid('web-1'), host=None,
+                                             block_migration='auto')
+        self.assertEqual(400, caught.exception.status_code)
+        self.assertIn('No valid host was found', str(caught.exception))
+
+    def test_cold_migration_keeps_a_stopped_server_stopped(self):
+        self.assertTrue(self.helper.watcher_non_live_migrate_instance(
+            self.uuid('off-1'), 'compute-2'))
+        server = self.server('off-1')
+        self.assertEqual('compute-2', server['OS-EXT-SRV-ATTR:host'])
+        self.assertEqual('SHUTOFF', server['status'])
+        self.assertEqual(4, server['OS-EXT-STS:power_state'])
+
+    def test_cold_migration_of_an_active_server_ends_active(self):
+        self.assertTrue(self.helper.watcher_non_live_migrate_instance(
+            self.uuid('web-1'), 'compute-2'))
+        self.assertEqual('ACTIVE', self.server('web-1')['status'])
+
+    def test_unconfirmed_cold_migration_holds_room_on_both_hosts(self):
+        self.compute.migrate_server(self.uuid('web-1'), host='compute-2')
+        self.assertEqual('VERIFY_RESIZE', self.server('web-1')['status'])
+        # compute-1 ran 8 guests of 2 vCPU; web-1 is held on both hosts
+        # until the resize is confirmed, as Placement does.
+        self.assertEqual(4, self.usage('compute-2')['vcpus'])
+        self.assertEqual(16, self.usage('compute-1')['vcpus'])
+        self.compute.confirm_server_resize(self.uuid('web-1'))
+        self.assertEqual(14, self.usage('compute-1')['vcpus'])
+        self.assertEqual(4, self.usage('compute-2')['vcpus'])
+
+    def test_server_groups_are_listed_with_paging(self):
+        groups = list(self.compute.server_groups(all_projects=True))
+        self.assertEqual(['db', 'pair'], sorted(g.name for g in groups))
+        db = [g for g in groups if g.name == 'db'][0]
+        self.assertEqual('anti-affinity', db.policy)
+        self.assertEqual(sorted([self.uuid('db-1'), self.uuid('db-2')]),
+                         sorted(db.member_ids))
+        page = self.admin_nova_get('/os-server-groups?all_projects=True'
+                                   '&limit=1&offset=1')
+        self.assertEqual(['pair'], [g['name'] for g in page])
+
+    def admin_nova_get(self, path):
+        url = self.nova_fixture.nova_url + '/v2.1' + path
+        return requests.get(url).json()['server_groups']
+
+    def test_injected_api_error(self):
+        self.inject_failure('web-1', testing.API_ERROR)
+        with self.assertRaises(sdk_exc.HttpException) as caught:
+            self.compute.live_migrate_server(
+                self.uuid('web-1'), host='compute-2', block_migration='auto')
+        self.assertEqual(500, caught.exception.status_code)
+        self.assertEqual('compute-1', self.host_of('web-1'))
+        # One-shot: the next attempt succeeds.
+        self.assertTrue(self.helper.live_migrate_instance(
+            self.uuid('web-1'), 'compute-2'))
+
+    def test_injected_migration_that_never_completes(self):
+        self.inject_failure('web-1', testing.NEVER_COMPLETES)
+        self.assertFalse(self.helper.live_migrate_instance(
+            self.uuid('web-1'), 'compute-2'))
+        server = self.server('web-1')
+        self.assertEqual('MIGRATING', server['status'])
+        self.assertEqual('compute-1', server['OS-EXT-SRV-ATTR:host'])
+        running = self.helper.get_running_migration(self.uuid('web-1'))
+        self.assertEqual(1, len(running))
+
+    def test_injected_migration_that_fails_after_starting(self):
+        self.inject_failure('web-1', testing.ERROR_AFTER_START)
+        self.assertFalse(self.helper.live_migrate_instance(
+            self.uuid('web-1'), 'compute-2'))
+        server = self.server('web-1')
+        self.assertEqual('ACTIVE', server['status'])
+        self.assertEqual('compute-1', server['OS-EXT-SRV-ATTR:host'])
+        records = [m for m in self.nova.migrations.values()
+                   if m['server_uuid'] == self.uuid('web-1')]
+        self.assertEqual(['error'], [m['status'] for m in records])
+
+    def test_injected_cold_failure_leaves_a_stopped_server_stopped(self):
+        self.inject_failure('off-1', testing.ERROR_AFTER_START)
+        self.assertFalse(self.helper.watcher_non_live_migrate_instance(
+            self.uuid('off-1'), 'compute-2'))
+        self.assertEqual('SHUTOFF', self.server('off-1')['status'])
+        self.assertEqual('compute-1', self.host_of('off-1'))
+
+    def test_placement_follows_moves(self):
+        uuid = self.uuid('web-1')
+        self.helper.live_migrate_instance(uuid, 'compute-2')
+        rp = [h['id'] for h in self.nova.hypervisors.values()
+              if h['hypervisor_hostname'] == 'compute-2'][0]
+        placement = self.nova_fixture.placement_emulator
+        self.assertEqual([rp], list(placement.allocations[uuid]))
+        self.assertEqual(self.usage('compute-2')['memory_mb'],
+                         placement.usages[rp]['MEMORY_MB'])
