@@ -359,9 +359,9 @@ def _capacity_refusal(node, to_move, candidates, placer, result) -> str:
             lines.append('%s needs %s; the most any allowed host has free '
                          'is %s' % (guest.label, guest.needs.describe(),
                                     _most_free(allowed)))
-    head = 'Cannot drain %s: ' % node.name
+    head = 'Cannot drain %s:' % node.name
     if lines:
-        head += '%d guest(s) fit on no allowed host. %s' % (
+        head += ' %d guest(s) fit on no allowed host. %s' % (
             len(lines), '; '.join(lines[:10]))
         if len(lines) > 10:
             head += '; and %d more' % (len(lines) - 10)
