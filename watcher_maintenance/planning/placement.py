@@ -43,9 +43,20 @@ class Placer:
         self.rank = rank
         self.budget = budget
 
-    def allowed_hosts(self, guest: Guest, hosts: Sequence[Host]) -> list:
-        return [h for h in hosts
-                if all(r.passes(h, guest, h.free) for r in self.static_rules)]
+    def allowed_hosts(self, guest: Guest, hosts: Sequence[Host],
+                      free: dict[str, Resources] | None = None) -> list:
+        """The hosts that pass every static rule for ``guest``.
+
+        ``free`` maps host names to their free capacity when the caller
+        has it already; ``Host.free`` is computed anew on every read.
+        """
+        rules = self.static_rules
+        allowed = []
+        for host in hosts:
+            room = host.free if free is None else free[host.name]
+            if all(r.passes(host, guest, room) for r in rules):
+                allowed.append(host)
+        return allowed
 
     def _fits(self, host, guest, free) -> bool:
         return all(r.passes(host, guest, free) for r in self.dynamic_rules)
@@ -53,8 +64,8 @@ class Placer:
     def place(self, guests: Sequence[Guest],
               hosts: Sequence[Host]) -> PlacementResult:
         order = largest_first(guests)
-        allowed = {g.uuid: self.allowed_hosts(g, hosts) for g in order}
         free = {h.name: h.free for h in hosts}
+        allowed = {g.uuid: self.allowed_hosts(g, hosts, free) for g in order}
 
         greedy, stuck = self._greedy(order, allowed, dict(free))
         if not stuck:
