@@ -156,31 +156,30 @@ class RestorePlan(Decided):
         return len(self.decisions) + len(self.in_place)
 
     def summary(self) -> str:
-        """One paragraph an operator can read in the audit listing."""
-        parts = []
-        for change in self.service_changes:
-            parts.append('%s %s' % ('enable' if change.enable else 'disable',
-                                    change.host))
-        moved = self.migrations
+        """One paragraph an operator can read in the audit listing.
+
+        Watcher keeps 255 characters of it, so the facts come first.
+        """
+        parts = ['%s %s' % ('enable' if c.enable else 'disable', c.host)
+                 for c in self.service_changes]
         live = sum(1 for m in self.moves if m.outcome is Outcome.LIVE)
-        text = '%s: %d guest(s) to move (%d live, %d cold migration(s))' % (
-            self.node, len(moved), live, len(self.moves) - live)
+        text = '%d guest(s) to move (%d live, %d cold migration(s))' % (
+            len(self.migrations), live, len(self.moves) - live)
         staged = [m for m in self.moves if m.staging]
         if staged:
-            text += ', %s stepping aside first' % ', '.join(
+            text += ', stepping aside: %s' % ', '.join(
                 '%s via %s' % (m.guest.label, m.destination) for m in staged)
         parts.append(text)
-        if self.in_place:
-            parts.append('%d already in place' % len(self.in_place))
+        if self.missing:
+            parts.append('deleted since the drain: %s' % ', '.join(
+                self.missing))
         left = self.with_outcome(Outcome.LEFT)
         if left:
-            parts.append('%d left where they are: %s' % (
-                len(left), '; '.join('%s (%s)' % (d.guest.label, d.reason)
-                                     for d in left)))
-        if self.missing:
-            parts.append('%d no longer exist: %s' % (
-                len(self.missing), ', '.join(self.missing)))
-        out = ', '.join(parts) + '.'
+            parts.append('left: %s' % '; '.join(
+                '%s (%s)' % (d.guest.label, d.reason) for d in left))
+        if self.in_place:
+            parts.append('%d already in place' % len(self.in_place))
+        out = '%s: %s.' % (self.node, ', '.join(parts))
         if self.notes:
             out += ' ' + ' '.join(self.notes)
         return out
@@ -291,12 +290,10 @@ def _enabling(node: Host, options: RestoreOptions):
     if node.disabled_reason != options.maintaining_reason:
         if not options.force:
             raise PlanningRefused(
-                '%s is disabled with reason "%s", not "%s": someone other '
-                'than host_drain took it out of service, perhaps on purpose. '
-                'host_restore leaves it disabled. Check why it was disabled; '
-                'to enable it anyway, run the audit again with force=true.'
-                % (node.name, node.disabled_reason or 'none given',
-                   options.maintaining_reason))
+                '%s is disabled with reason "%s", not by host_drain, so it '
+                'stays disabled. Check why; to enable it anyway, run the '
+                'audit again with force=true.' % (
+                    node.name, node.disabled_reason or 'none given'))
         why = ('force=true: enable %s although it was disabled with reason '
                '"%s"' % (node.name, node.disabled_reason or 'none given'))
         notes.append('%s was disabled with reason "%s"; enabled because '
@@ -333,13 +330,12 @@ def _from_drain(node_name, record, guests, targets, left, missing, notes):
     for moved in record.moved:
         placed = guests.by_uuid(moved.uuid)
         if placed is None:
-            missing.append('%s (deleted since the drain)' % moved.label)
+            missing.append(moved.label)
         elif placed.host not in (moved.destination, node_name):
             left.append(Decision(
                 placed.guest, Outcome.LEFT,
-                'moved again since the drain: host_drain put it on %s, it '
-                'is now on %s, so it stays there' % (
-                    moved.destination, placed.host)))
+                'moved since the drain: now on %s, not %s where host_drain '
+                'put it' % (placed.host, moved.destination)))
         else:
             targets[moved.uuid] = (
                 placed, node_name,

@@ -160,10 +160,10 @@ def test_drained_guests_go_home_and_the_others_are_reported():
     assert left.guest.name == 'c'
     assert 'now on c3' in left.reason
     assert [g.name for g in plan.in_place] == ['d']
-    assert plan.missing == ('gone (deleted since the drain)',)
+    assert plan.missing == ('gone',)
     summary = plan.summary()
-    assert 'c (moved again since the drain' in summary
-    assert 'gone (deleted since the drain)' in summary
+    assert 'left: c (moved since the drain: now on c3, not c2' in summary
+    assert 'deleted since the drain: gone' in summary
     assert simulate(cloud, plan)['uuid-a'] == 'c1'
 
 
@@ -301,7 +301,8 @@ def test_swap_on_full_hosts_steps_aside_through_a_third_host():
     assert 'steps aside to c3' in staged[0].reason
     where = simulate(cloud, plan)
     assert where == {'uuid-a': 'c2', 'uuid-b': 'c1'}
-    assert 'via c3' in plan.summary()
+    assert 'stepping aside: %s via c3' % staged[0].guest.name \
+        in plan.summary()
     # Both guests count once; the indicators count three migrations.
     assert len(plan.migrations) == 2
 
