@@ -231,9 +231,9 @@ class HostDrain(base.BaseStrategy):
                     'resource_name': decision.guest.name,
                 })
         for decision in self.plan.with_outcome(Outcome.STOP):
-            self.solution.add_action(
-                action_type=STOP, resource_id=decision.guest.uuid,
-                input_parameters={'resource_name': decision.guest.name})
+            # Watcher's stop action takes no parameter but the server.
+            self.solution.add_action(action_type=STOP,
+                                     resource_id=decision.guest.uuid)
 
     def _add_indicators(self):
         plan = self.plan
