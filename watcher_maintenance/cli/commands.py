@@ -1,0 +1,405 @@
+"""``openstack optimize maintenance enter / show / exit``.
+
+The commands are cliff commands (osc-lib's ``Command``) registered in
+the ``openstack.infra_optim.v1`` namespace, next to python-watcherclient's
+own ``optimize`` commands. They use the client manager's ``infra_optim``
+client (python-watcherclient) and ``compute`` client (openstacksdk).
+
+They take their own ``-f table|json|yaml`` instead of cliff's
+``Lister``/``ShowOne`` formatters: ``enter`` reports a plan, its
+indicators and per-guest results together, which is one document for a
+script but several tables for a person.
+
+Exit codes: 0 success; 1 the audit, the plan or one of its actions
+failed (or Watcher refused the request); 3 the plan was not started
+because it was not confirmed; 4 waiting timed out (Watcher carries on).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from osc_lib.command import command
+from rich.console import Console
+
+from watcher_maintenance.cli import nova
+from watcher_maintenance.cli import render
+from watcher_maintenance.cli import watcher_ops
+from watcher_maintenance.cli.watcher_ops import Deadline
+from watcher_maintenance.cli.watcher_ops import TimedOut
+
+OK = 0
+FAILED = 1
+NOT_CONFIRMED = 3
+TIMED_OUT = 4
+
+FORMATS = ('table', 'json', 'yaml')
+MAINTAINING = 'watcher_maintaining'
+
+
+def _param(text):
+    """``key=value``; the value is read as JSON when it parses (numbers,
+    booleans, objects), else kept as a string."""
+    key, sep, value = text.partition('=')
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(
+            '%r is not key=value, e.g. max_parallel_migrations=2' % text)
+    try:
+        return key, json.loads(value)
+    except ValueError:
+        return key, value
+
+
+def _seconds(text):
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError('a timeout must be > 0 seconds')
+    return value
+
+
+class MaintenanceCommand(command.Command):
+    """What the three commands share: clients, output, the node argument."""
+
+    # Seconds between polls of Watcher while waiting.
+    poll_interval = 2.0
+    # Rich renders tables this wide when the output is not a terminal.
+    width = None
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('host', metavar='HOST',
+                            help='Hostname of the compute node.')
+        parser.add_argument('-f', '--format', dest='output_format',
+                            choices=FORMATS, default='table',
+                            help='Output format (default: table).')
+        return parser
+
+    # -- clients -------------------------------------------------------------
+
+    def watcher(self):
+        ops = watcher_ops.WatcherOps(self.app.client_manager.infra_optim)
+        ops.poll_interval = self.poll_interval
+        return ops
+
+    def nova(self):
+        try:
+            compute = self.app.client_manager.compute
+        except Exception as error:  # noqa: BLE001 - reported as unknown
+            self.log.warning('No compute client: %s', error)
+            compute = None
+        return nova.NovaReader(compute)
+
+    # -- output ----------------------------------------------------------------
+
+    def setup_output(self, parsed_args):
+        self.fmt = parsed_args.output_format
+        self.out = Console(file=self.app.stdout, width=self.width,
+                           highlight=False, soft_wrap=False)
+        self.err = Console(file=self.app.stderr, width=self.width,
+                           highlight=False, soft_wrap=False)
+        # Sentences go with the tables in table mode and stay out of the
+        # JSON/YAML document otherwise.
+        self.say = self.out if self.fmt == 'table' else self.err
+
+    def emit(self, document):
+        if self.fmt != 'table':
+            self.app.stdout.write(render.dump(document, self.fmt))
+
+    def error(self, text):
+        self.err.print(text, markup=False)
+
+
+class PlanCommand(MaintenanceCommand):
+    """Audit -> plan -> confirm -> start -> follow, for enter and exit."""
+
+    strategy = None
+    verb = None
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument(
+            '--param', metavar='KEY=VALUE', type=_param, action='append',
+            default=[], dest='params',
+            help='Another parameter of the %s strategy (repeatable), e.g. '
+                 'max_parallel_migrations=2.' % self.strategy)
+        parser.add_argument(
+            '--dry-run', action='store_true',
+            help='Show the plan and stop; nothing is started.')
+        parser.add_argument(
+            '--yes', action='store_true',
+            help='Start the plan without asking. Required when there is '
+                 'no terminal to ask on.')
+        parser.add_argument(
+            '--wait', action='store_true',
+            help='Follow the plan with a progress bar until it ends, then '
+                 'show what happened to each guest.')
+        parser.add_argument(
+            '--timeout', metavar='SECONDS', type=_seconds, default=None,
+            help='Give up waiting for the audit, and with --wait for the '
+                 'plan, after this many seconds each (Watcher carries on). '
+                 'Default: no limit.')
+        return parser
+
+    def parameters(self, parsed_args):
+        raise NotImplementedError
+
+    def take_action(self, parsed_args):
+        self.setup_output(parsed_args)
+        host = parsed_args.host
+        ops, reader = self.watcher(), self.nova()
+        parameters = dict(parsed_args.params)
+        parameters.update(self.parameters(parsed_args))
+        parameters['maintenance_node'] = host
+        document = {'host': host, 'strategy': self.strategy,
+                    'parameters': parameters, 'audit': None, 'plan': None,
+                    'indicators': [], 'actions': [], 'results': []}
+
+        try:
+            audit = ops.create_audit(self.strategy, parameters)
+        except Exception as error:  # noqa: BLE001 - watcherclient errors
+            self.error('Watcher refused the %s audit for %s: %s'
+                       % (self.strategy, host, error))
+            return FAILED
+        self.say.print('Audit %s (%s) created for %s; waiting for the '
+                       'decision engine.' % (audit['uuid'], self.strategy,
+                                             host), markup=False)
+        try:
+            audit = ops.wait_audit(audit['uuid'], Deadline(
+                parsed_args.timeout))
+        except TimedOut as late:
+            self.error('Gave up after %g s: audit %s is still %s. Watcher '
+                       'carries on; see it with `openstack optimize audit '
+                       'show %s`.' % (late.seconds, late.uuid, late.state,
+                                      late.uuid))
+            document['audit'] = {'uuid': late.uuid, 'state': late.state}
+            self.emit(document)
+            return TIMED_OUT
+        document['audit'] = render.summary(audit)
+        if audit['state'] != 'SUCCEEDED':
+            self.error('Audit %s %s: %s' % (
+                audit['uuid'], audit['state'],
+                audit.get('status_message') or 'Watcher gave no reason; '
+                'see the decision-engine log.'))
+            self.emit(document)
+            return FAILED
+
+        plan = ops.plan_of(audit['uuid'])
+        if plan is None:
+            self.say.print('Audit %s succeeded without an action plan: '
+                           'nothing to do for %s. %s' % (
+                               audit['uuid'], host,
+                               audit.get('status_message') or ''),
+                           markup=False)
+            self.emit(document)
+            return OK
+        actions = ops.actions_of(plan['uuid'])
+        rows = render.plan_rows(actions, reader.guest, host)
+        indicators = render.indicators(plan)
+        document.update(plan=render.summary(plan), indicators=indicators,
+                        actions=rows)
+        if self.fmt == 'table':
+            if audit.get('status_message'):
+                self.say.print(audit['status_message'], markup=False)
+            render.print_plan(self.out, plan, rows, indicators)
+
+        if parsed_args.dry_run:
+            self.say.print('Dry run: action plan %s was not started. Start '
+                           'it later with `openstack optimize actionplan '
+                           'start %s`.' % (plan['uuid'], plan['uuid']),
+                           markup=False)
+            self.emit(document)
+            return OK
+        if not parsed_args.yes and not self.confirm(host, plan, actions):
+            self.emit(document)
+            return NOT_CONFIRMED
+
+        ops.start_plan(plan['uuid'])
+        if not parsed_args.wait:
+            self.say.print('Action plan %s started. Follow it with '
+                           '`openstack optimize maintenance show %s`.'
+                           % (plan['uuid'], host), markup=False)
+            document['plan']['state'] = 'PENDING'
+            self.emit(document)
+            return OK
+
+        reader.forget()
+        try:
+            with render.PlanProgress(self.err, reader.guest) as bar:
+                plan = ops.follow_plan(plan['uuid'],
+                                       Deadline(parsed_args.timeout),
+                                       on_poll=bar.update)
+        except TimedOut as late:
+            self.error(
+                'Gave up after %g s: action plan %s is still %s and keeps '
+                'running in Watcher. Follow it with `openstack optimize '
+                'maintenance show %s`, or stop it with `openstack optimize '
+                'actionplan cancel %s`.' % (late.seconds, late.uuid,
+                                           late.state, host, late.uuid))
+            document['plan']['state'] = late.state
+            self.emit(document)
+            return TIMED_OUT
+
+        reader.forget()
+        actions = ops.actions_of(plan['uuid'])
+        results = render.result_rows(actions, reader.guest, plan['state'],
+                                     host)
+        document.update(plan=render.summary(plan), results=results)
+        if self.fmt == 'table':
+            render.print_results(self.out, 'Guests (action plan %s %s)' % (
+                plan['uuid'], plan['state']), results)
+        self.emit(document)
+        failures = render.failed(results)
+        if plan['state'] != 'SUCCEEDED' or failures:
+            self.error('%s of %s did not complete: action plan %s %s%s; '
+                       '%d of %d guest actions failed or were cancelled.' % (
+                           self.verb.capitalize(), host, plan['uuid'],
+                           plan['state'],
+                           (' (%s)' % plan['status_message'])
+                           if plan.get('status_message') else '',
+                           len(failures), len(results)))
+            return FAILED
+        self.say.print('%s of %s done: action plan %s SUCCEEDED.' % (
+            self.verb.capitalize(), host, plan['uuid']), markup=False)
+        return OK
+
+    def confirm(self, host, plan, actions):
+        stdin = self.app.stdin
+        if stdin is None or not stdin.isatty():
+            self.error('Not starting action plan %s: there is no terminal '
+                       'to confirm on. Rerun with --yes to start it, or '
+                       'start it with `openstack optimize actionplan start '
+                       '%s`.' % (plan['uuid'], plan['uuid']))
+            return False
+        self.err.print('Start the %d actions of plan %s for %s? [y/N] ' % (
+            len(actions), plan['uuid'], host), end='', markup=False)
+        answer = stdin.readline().strip().lower()
+        if answer in ('y', 'yes'):
+            return True
+        self.error('Not started. The plan stays RECOMMENDED: start it '
+                   'with `openstack optimize actionplan start %s`.'
+                   % plan['uuid'])
+        return False
+
+
+class EnterMaintenance(PlanCommand):
+    """Drain a compute node: disable it and move its guests away.
+
+    Runs a cluster_maintenance / host_drain audit, shows its action plan
+    and efficacy indicators, and (after confirmation) starts the plan.
+    """
+
+    strategy = watcher_ops.DRAIN
+    verb = 'drain'
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument(
+            '--backup-node', metavar='HOST',
+            help='A node that takes every guest if it has room.')
+        return parser
+
+    def parameters(self, parsed_args):
+        if parsed_args.backup_node:
+            return {'backup_node': parsed_args.backup_node}
+        return {}
+
+
+class ExitMaintenance(PlanCommand):
+    """Bring a compute node back from maintenance (host_restore).
+
+    Enables the node's nova-compute service if host_drain disabled it
+    (or with --force), and with --return-guests drained moves back the
+    guests the last drain moved away.
+    """
+
+    strategy = watcher_ops.RESTORE
+    verb = 'restore'
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument(
+            '--return-guests', choices=('none', 'drained'), default='none',
+            help='"drained": migrate back the guests the last drain of '
+                 'this node moved away. Default: none.')
+        parser.add_argument(
+            '--force', action='store_true',
+            help='Enable the node even if its service was disabled for '
+                 'another reason than %s.' % MAINTAINING)
+        return parser
+
+    def parameters(self, parsed_args):
+        params = {'return_guests': parsed_args.return_guests}
+        if parsed_args.force:
+            params['force'] = True
+        return params
+
+
+class ShowMaintenance(MaintenanceCommand):
+    """Maintenance status of a compute node.
+
+    The node's nova-compute service status and reason, the guests still
+    on it, and the latest maintenance audit and action plan with what
+    happened to each guest.
+    """
+
+    def take_action(self, parsed_args):
+        self.setup_output(parsed_args)
+        host = parsed_args.host
+        ops, reader = self.watcher(), self.nova()
+        service = reader.service(host)
+        guests = reader.guests_on(host)
+        audit = ops.latest_audit(host)
+        plan = ops.plan_of(audit['uuid']) if audit else None
+        actions = ops.actions_of(plan['uuid']) if plan else []
+        results = render.result_rows(actions, reader.guest, plan['state'],
+                                     host) if plan else []
+        document = {
+            'host': host, 'service': service,
+            'guests': None if guests is None else [
+                {'guest': g['name'], 'project': g['project'],
+                 'status': g['status']} for g in guests],
+            'audit': render.summary(audit, (
+                'uuid', 'strategy_name', 'state', 'status_message',
+                'created_at')),
+            'plan': render.summary(plan),
+            'results': results,
+        }
+        if self.fmt != 'table':
+            self.emit(document)
+            return OK
+        render.print_fields(self.out, 'Node %s' % host, [
+            ('nova-compute', self._service_text(service)),
+            ('guests on node', 'unknown' if guests is None else len(guests)),
+            ('latest audit', self._audit_text(audit)),
+            ('action plan', '%s %s' % (plan['uuid'], plan['state'])
+             if plan else '-'),
+        ])
+        if guests:
+            render.print_guests(self.out, 'Guests still on %s' % host,
+                                document['guests'])
+        if results:
+            render.print_results(self.out, 'Guests of action plan %s' %
+                                 plan['uuid'], results)
+        return OK
+
+    @staticmethod
+    def _service_text(service):
+        if service is None:
+            return 'unknown (Nova could not be read)'
+        if not service:
+            return 'no nova-compute service on this host'
+        text = '%s, %s' % (service['status'], service['state'])
+        if service.get('disabled_reason'):
+            text += ', reason: %s' % service['disabled_reason']
+        return text
+
+    @staticmethod
+    def _audit_text(audit):
+        if audit is None:
+            return 'none (no maintenance audit for this node)'
+        text = '%s %s %s' % (audit['uuid'], audit.get('strategy_name')
+                             or '', audit['state'])
+        if audit.get('status_message'):
+            text += ': %s' % audit['status_message']
+        return text

@@ -1,0 +1,248 @@
+"""Presentation of plans, results and node status. No I/O but the console.
+
+The row builders take the API's JSON (dicts) and a ``guest(uuid)``
+lookup (Nova's view of a server, or None) and return plain dicts, which
+feed both the rich tables and the ``-f json|yaml`` documents.
+"""
+
+from __future__ import annotations
+
+import json
+
+MIGRATE = 'migrate'
+STOP = 'stop'
+SERVICE = 'change_nova_service_state'
+SLEEP = 'sleep'
+GUEST_ACTIONS = (MIGRATE, STOP)
+
+PLAN_COLUMNS = ('step', 'action', 'target', 'from', 'to', 'how')
+RESULT_COLUMNS = ('guest', 'project', 'from', 'to', 'live/cold', 'result',
+                  'message')
+GUEST_COLUMNS = ('guest', 'project', 'status')
+
+UNKNOWN = '?'
+RESULTS = {'SUCCEEDED': 'done', 'FAILED': 'FAILED', 'CANCELLED': 'cancelled',
+           'SKIPPED': 'skipped', 'ONGOING': 'running', 'PENDING': 'not run'}
+
+
+def _params(action):
+    return action.get('input_parameters') or {}
+
+
+def _name(action, guest):
+    params = _params(action)
+    if params.get('resource_name'):
+        return params['resource_name']
+    if guest and guest.get('name'):
+        return guest['name']
+    return params.get('resource_id') or UNKNOWN
+
+
+def plan_rows(actions, guest, node=None):
+    """One row per action, in run order."""
+    rows = []
+    for step, action in enumerate(actions, 1):
+        params = _params(action)
+        kind = action['action_type']
+        row = dict.fromkeys(PLAN_COLUMNS, '')
+        row.update(step=step, action=kind)
+        if kind == MIGRATE:
+            row.update(action='migrate',
+                       target=_name(action, guest(params.get('resource_id'))),
+                       how=params.get('migration_type', ''))
+            row['from'] = params.get('source_node') or node or ''
+            row['to'] = params.get('destination_node') or 'scheduler'
+        elif kind == STOP:
+            row.update(action='stop',
+                       target=_name(action, guest(params.get('resource_id'))),
+                       how='stop in place')
+            row['from'] = node or ''
+        elif kind == SERVICE:
+            how = params.get('state', '')
+            if params.get('disabled_reason'):
+                how += ' (%s)' % params['disabled_reason']
+            row.update(action='nova-compute',
+                       target=params.get('resource_name', ''), how=how)
+        elif kind == SLEEP:
+            row.update(action='pause', how='%g s' % float(
+                params.get('duration', 0)))
+        else:
+            row.update(target=params.get('resource_name')
+                       or params.get('resource_id', ''))
+        rows.append(row)
+    return rows
+
+
+def result_rows(actions, guest, plan_state, node=None):
+    """One row per guest the plan moves or stops, with what happened."""
+    rows = []
+    for action in actions:
+        kind = action['action_type']
+        if kind not in GUEST_ACTIONS:
+            continue
+        params = _params(action)
+        nova = guest(params.get('resource_id'))
+        state = action.get('state') or ''
+        row = {
+            'guest': _name(action, nova),
+            'project': (nova or {}).get('project') or UNKNOWN,
+            'from': params.get('source_node') or node or '',
+            'to': (params.get('destination_node') or 'scheduler'
+                   if kind == MIGRATE else '-'),
+            'live/cold': (params.get('migration_type', '')
+                          if kind == MIGRATE else 'stop'),
+            'result': RESULTS.get(state, state.lower()),
+            'message': _message(action, nova, plan_state),
+        }
+        rows.append(row)
+    return rows
+
+
+def _message(action, nova, plan_state):
+    text = action.get('status_message') or ''
+    state = action.get('state')
+    if state == 'SUCCEEDED':
+        if (action['action_type'] == MIGRATE and nova and nova.get('host')
+                and nova['host'] != _params(action).get(
+                    'destination_node', nova['host'])):
+            return 'Nova now shows it on %s' % nova['host']
+        return text
+    if text:
+        return text
+    where = ''
+    if nova and nova.get('host'):
+        where = 'Nova shows it on %s, %s' % (nova['host'], nova['status'])
+    if state == 'FAILED':
+        return '; '.join(p for p in (
+            'Watcher recorded no reason (see the applier log)', where) if p)
+    if state == 'PENDING' and plan_state in ('FAILED', 'CANCELLED'):
+        return 'not started: the plan ended %s first' % plan_state.lower()
+    return where
+
+
+def failed(results):
+    return [r for r in results if r['result'] in ('FAILED', 'cancelled')]
+
+
+def indicators(plan):
+    """``[{'name', 'value', 'unit', 'description'}]``, global ones first."""
+    rows = []
+    for item in list((plan or {}).get('global_efficacy') or []) + list(
+            (plan or {}).get('efficacy_indicators') or []):
+        rows.append({'name': item.get('name'), 'value': item.get('value'),
+                     'unit': item.get('unit') or '',
+                     'description': item.get('description') or ''})
+    return rows
+
+
+def progress_counts(actions):
+    done = sum(1 for a in actions if a.get('state') in (
+        'SUCCEEDED', 'FAILED', 'CANCELLED', 'SKIPPED'))
+    return done, len(actions)
+
+
+def current_step(actions, guest):
+    """A short phrase for what the plan is doing now."""
+    running = [a for a in actions if a.get('state') == 'ONGOING']
+    if not running:
+        return 'waiting for the applier'
+    phrases = []
+    for row, action in zip(plan_rows(running, guest), running):
+        if action['action_type'] == MIGRATE:
+            phrases.append('%s %s -> %s' % (row['target'], row['from'],
+                                            row['to']))
+        else:
+            phrases.append(('%s %s %s' % (row['action'], row['target'],
+                                          row['how'])).strip())
+    return ', '.join(phrases)
+
+
+# -- documents (-f json / yaml) ------------------------------------------------
+
+def summary(item, fields=('uuid', 'state', 'status_message')):
+    if not item:
+        return None
+    return {field: item.get(field) for field in fields}
+
+
+def dump(document, fmt):
+    if fmt == 'yaml':
+        import yaml
+        return yaml.safe_dump(document, sort_keys=False,
+                              default_flow_style=False)
+    return json.dumps(document, indent=2) + '\n'
+
+
+# -- tables ----------------------------------------------------------------------
+
+def _table(title, columns, rows):
+    from rich.table import Table
+    table = Table(title=title, title_justify='left', show_lines=False)
+    for column in columns:
+        table.add_column(column, overflow='fold')
+    for row in rows:
+        table.add_row(*('' if row.get(c) is None else str(row.get(c))
+                        for c in columns))
+    return table
+
+
+def print_plan(console, plan, rows, indicator_rows):
+    console.print(_table('Action plan %s (%s)' % (plan['uuid'],
+                                                 plan['state']),
+                         PLAN_COLUMNS, rows))
+    if indicator_rows:
+        console.print(_table('Efficacy indicators',
+                             ('name', 'value', 'unit', 'description'),
+                             indicator_rows))
+
+
+def print_results(console, title, rows):
+    console.print(_table(title, RESULT_COLUMNS, rows))
+
+
+def print_guests(console, title, rows):
+    console.print(_table(title, GUEST_COLUMNS, rows))
+
+
+def print_fields(console, title, fields):
+    from rich.table import Table
+    table = Table(title=title, title_justify='left', show_header=False)
+    table.add_column('field', style='bold')
+    table.add_column('value', overflow='fold')
+    for key, value in fields:
+        table.add_row(key, '' if value is None else str(value))
+    console.print(table)
+
+
+class PlanProgress:
+    """A rich progress bar over a plan's actions (on the error stream)."""
+
+    def __init__(self, console, guest):
+        from rich import progress
+        self._guest = guest
+        self._progress = progress.Progress(
+            progress.TextColumn('{task.description}'),
+            progress.BarColumn(),
+            progress.MofNCompleteColumn(),
+            progress.TextColumn('actions'),
+            progress.TimeElapsedColumn(),
+            console=console, transient=False)
+        self._task = None
+
+    def __enter__(self):
+        self._progress.__enter__()
+        self._task = self._progress.add_task('starting', total=None)
+        return self
+
+    def __exit__(self, *exc):
+        return self._progress.__exit__(*exc)
+
+    def update(self, plan, actions):
+        done, total = progress_counts(actions)
+        if plan['state'] in ('SUCCEEDED', 'FAILED', 'CANCELLED',
+                             'SUPERSEDED'):
+            description = 'plan %s' % plan['state']
+        else:
+            description = current_step(actions, self._guest)
+        self._progress.update(self._task, completed=done, total=total,
+                              description=description)

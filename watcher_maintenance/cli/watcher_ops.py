@@ -1,0 +1,152 @@
+"""What the maintenance commands ask of Watcher, through python-watcherclient.
+
+Everything is returned as plain dictionaries (the API's JSON), so the
+presentation code never touches client resources.
+"""
+
+from __future__ import annotations
+
+import time
+
+GOAL = 'cluster_maintenance'
+DRAIN = 'host_drain'
+RESTORE = 'host_restore'
+MAINTENANCE_STRATEGIES = (DRAIN, RESTORE)
+
+# Audit states after which nothing more happens to a ONESHOT audit.
+AUDIT_FINAL = ('SUCCEEDED', 'FAILED', 'CANCELLED', 'SUSPENDED')
+PLAN_FINAL = ('SUCCEEDED', 'FAILED', 'CANCELLED', 'SUPERSEDED')
+ACTION_FINAL = ('SUCCEEDED', 'FAILED', 'CANCELLED', 'SKIPPED')
+
+# Microversion that carries audits' and actions' status_message.
+API_VERSION = '1.5'
+
+
+class TimedOut(Exception):
+    """Waiting for an audit or a plan took longer than allowed."""
+
+    def __init__(self, kind, uuid, state, seconds):
+        super().__init__('%s %s still %s after %g s'
+                         % (kind, uuid, state, seconds))
+        self.kind = kind
+        self.uuid = uuid
+        self.state = state
+        self.seconds = seconds
+
+
+class Deadline:
+    """A time limit; ``seconds=None`` means none."""
+
+    def __init__(self, seconds=None, clock=time.monotonic):
+        self.seconds = seconds
+        self._clock = clock
+        self._end = None if seconds is None else clock() + seconds
+
+    def expired(self):
+        return self._end is not None and self._clock() >= self._end
+
+
+def as_dict(resource):
+    if resource is None or isinstance(resource, dict):
+        return resource
+    return resource.to_dict()
+
+
+def parents_first(actions):
+    """Actions in an order where each comes after all of its parents.
+
+    Watcher lists actions by id, which is not always run order; among
+    actions whose parents are all placed, the API's order is kept.
+    """
+    known = {a['uuid'] for a in actions}
+    waiting = {a['uuid']: {p for p in a.get('parents') or [] if p in known}
+               for a in actions}
+    ordered, placed = [], set()
+    while len(ordered) < len(actions):
+        ready = [a for a in actions if a['uuid'] not in placed
+                 and waiting[a['uuid']] <= placed]
+        if not ready:   # a cycle: keep the rest as listed
+            ready = [a for a in actions if a['uuid'] not in placed]
+        for action in ready:
+            placed.add(action['uuid'])
+            ordered.append(action)
+    return ordered
+
+
+class WatcherOps:
+    """Audits, plans and actions of the maintenance strategies."""
+
+    poll_interval = 2.0
+
+    def __init__(self, client, sleep=time.sleep):
+        self.client = client
+        self._sleep = sleep
+
+    # -- audits ------------------------------------------------------------
+
+    def create_audit(self, strategy, parameters):
+        return as_dict(self.client.audit.create(
+            audit_type='ONESHOT', goal=GOAL, strategy=strategy,
+            parameters=parameters))
+
+    def audit(self, uuid):
+        return as_dict(self.client.audit.get(uuid))
+
+    def wait_audit(self, uuid, deadline):
+        return self._wait('Audit', self.audit, uuid, AUDIT_FINAL, deadline)
+
+    def latest_audit(self, host, strategies=MAINTENANCE_STRATEGIES):
+        """The newest audit of a maintenance strategy for this node."""
+        found = []
+        for strategy in strategies:
+            for audit in self.client.audit.list(strategy=strategy,
+                                                detail=True, limit=0):
+                audit = as_dict(audit)
+                params = audit.get('parameters') or {}
+                if params.get('maintenance_node') == host:
+                    found.append(audit)
+        if not found:
+            return None
+        return max(found, key=lambda a: (a.get('created_at') or '',
+                                         a.get('uuid')))
+
+    # -- plans and actions -------------------------------------------------
+
+    def plan_of(self, audit_uuid):
+        """The audit's action plan (details), or None if it has none."""
+        plans = [as_dict(p) for p in
+                 self.client.action_plan.list(audit=audit_uuid, limit=0)]
+        if not plans:
+            return None
+        newest = max(plans, key=lambda p: (p.get('created_at') or '',
+                                           p.get('uuid')))
+        return self.plan(newest['uuid'])
+
+    def plan(self, uuid):
+        return as_dict(self.client.action_plan.get(uuid))
+
+    def actions_of(self, plan_uuid):
+        return parents_first([
+            as_dict(a) for a in self.client.action.list(
+                action_plan=plan_uuid, detail=True, limit=0)])
+
+    def start_plan(self, uuid):
+        return as_dict(self.client.action_plan.start(uuid))
+
+    def follow_plan(self, uuid, deadline, on_poll=None):
+        """Wait for a plan to end; ``on_poll(plan, actions)`` each poll."""
+        def get(plan_uuid):
+            plan = self.plan(plan_uuid)
+            if on_poll is not None:
+                on_poll(plan, self.actions_of(plan_uuid))
+            return plan
+        return self._wait('Action plan', get, uuid, PLAN_FINAL, deadline)
+
+    def _wait(self, kind, get, uuid, final, deadline):
+        while True:
+            item = get(uuid)
+            if item['state'] in final:
+                return item
+            if deadline.expired():
+                raise TimedOut(kind, uuid, item['state'], deadline.seconds)
+            self._sleep(self.poll_interval)
