@@ -5,10 +5,12 @@ This planner keeps the order the strategy emitted and builds a chain:
 
     service changes, one after another (enable spare, disable node)
       -> wave 1 of migrations (max_parallel_migrations actions)
-      -> [sleep migration_pause] -> wave 2 -> ...
+      -> checkpoint (waits migration_pause) -> wave 2 -> ...
 
-Each wave waits for the whole previous wave, so after a failure Watcher's
-applier starts nothing further.
+Each wave waits for the whole previous wave. Watcher's applier runs the
+rest of a graph even after an action failed, so the checkpoint between
+waves (``watcher_maintenance.watcher.actions``) marks what has not
+started as SKIPPED once something failed.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from watcher_maintenance.planning import ordering
 LOG = log.getLogger(__name__)
 
 SERVICE_ACTIONS = ('change_nova_service_state',)
-SLEEP = 'sleep'
+CHECKPOINT = 'maintenance_checkpoint'
 
 
 def pacing(strategy):
@@ -34,19 +36,23 @@ def pacing(strategy):
             float(params.get('migration_pause', 0)))
 
 
-def chain(actions, parallel, pause, make_sleep):
+def chain(actions, parallel, pause, make_checkpoint):
     """Link ``actions`` (in order) into the maintenance action graph.
 
-    ``actions`` are objects with ``action_type``, ``uuid`` and a
-    ``parents`` list; ``make_sleep(duration)`` returns a new sleep action.
-    Returns every action of the graph, sleeps included, in run order.
+    ``actions`` are objects with ``action_type``, ``uuid``,
+    ``input_parameters`` and a ``parents`` list;
+    ``make_checkpoint(duration)`` returns a new checkpoint action.
+    Returns every action of the graph, checkpoints included, in run order.
     """
     service = [a for a in actions if a.action_type in SERVICE_ACTIONS]
+    # Enable the receiving host before the node goes out of service.
+    service.sort(key=lambda a: (a.input_parameters or {}).get('state')
+                 != 'enabled')
     others = [a for a in actions if a.action_type not in SERVICE_ACTIONS]
     steps = [[a] for a in service]
     for index, wave in enumerate(ordering.waves(others, parallel)):
-        if index and pause > 0:
-            steps.append([make_sleep(pause)])
+        if index:
+            steps.append([make_checkpoint(pause)])
         steps.append(wave)
     ordered, previous = [], []
     for step in steps:
@@ -75,7 +81,9 @@ class MaintenancePlanner(weight.WeightPlanner):
 
         actions = [new_action(**a) for a in solution.actions]
         ordered = chain(actions, parallel, pause, lambda duration: new_action(
-            action_type=SLEEP, input_parameters={'duration': duration}))
+            action_type=CHECKPOINT,
+            input_parameters={'duration': duration,
+                              'action_plan_uuid': action_plan.uuid}))
 
         self._create_efficacy_indicators(context, action_plan.id,
                                          solution.efficacy_indicators)

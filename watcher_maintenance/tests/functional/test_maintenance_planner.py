@@ -1,0 +1,114 @@
+"""The maintenance planner on real Watcher services: order, pacing and
+fail-fast, as executed by Watcher's applier against the sandbox Nova."""
+
+import time
+
+from watcher_maintenance.sandbox import testing
+
+# Five guests with distinct sizes and names that sort differently.
+GUESTS = [dict(name='a-tiny', host='compute-1', memory_mb=512),
+          dict(name='b-huge', host='compute-1', memory_mb=8192),
+          dict(name='c-mid', host='compute-1', memory_mb=2048),
+          dict(name='d-big', host='compute-1', memory_mb=4096),
+          dict(name='e-small', host='compute-1', memory_mb=1024)]
+CLUSTER = dict(hosts=[dict(name='compute-%d' % i, memory_mb=65536)
+                      for i in (1, 2, 3)], guests=GUESTS)
+
+
+class TestMaintenancePlanner(testing.SandboxTestCase):
+
+    TOPOLOGY = CLUSTER
+
+    def plan_for(self, **parameters):
+        parameters.setdefault('maintenance_node', 'compute-1')
+        audit = self.wait_audit(self.create_audit(parameters)['uuid'])
+        self.assertEqual('SUCCEEDED', audit['state'],
+                         audit.get('status_message'))
+        plan = self.plan_of(audit['uuid'])
+        return plan, self.actions_of(plan['uuid'])
+
+    def executed_order(self):
+        """Guest names in the order Nova received their migrations."""
+        names = {s['id']: s['name'] for s in self.nova.servers.values()}
+        return [names[m['server_uuid']]
+                for _, m in sorted(self.nova.migrations.items())]
+
+    def test_default_runs_one_at_a_time_largest_first(self):
+        plan, actions = self.plan_for()
+        by_uuid = {a['uuid']: a for a in actions}
+        migrations = [a for a in actions if a['action_type'] == 'migrate']
+        # A chain: every action waits for exactly the previous one, with
+        # a checkpoint between migrations.
+        for before, after in zip(actions, actions[1:]):
+            self.assertEqual([before['uuid']], after['parents'])
+        self.assertEqual(
+            ['change_nova_service_state'] + ['migrate',
+                                             'maintenance_checkpoint'] * 4
+            + ['migrate'], [a['action_type'] for a in actions])
+        self.assertEqual('change_nova_service_state',
+                         by_uuid[migrations[0]['parents'][0]]['action_type'])
+        expected = ['b-huge', 'd-big', 'c-mid', 'e-small', 'a-tiny']
+        self.assertEqual(expected, [a['input_parameters']['resource_name']
+                                    for a in migrations])
+        self.assertEqual('SUCCEEDED', self.run_plan(plan['uuid'])['state'])
+        self.assertEqual(expected, self.executed_order())
+
+    def test_order_by_name_and_smallest_first(self):
+        plan, _ = self.plan_for(order='name')
+        self.assertEqual('SUCCEEDED', self.run_plan(plan['uuid'])['state'])
+        self.assertEqual(['a-tiny', 'b-huge', 'c-mid', 'd-big', 'e-small'],
+                         self.executed_order())
+        _, actions = self.plan_for(order='smallest_first',
+                                   maintenance_node='compute-2')
+        names = [a['input_parameters']['resource_name'] for a in actions
+                 if a['action_type'] == 'migrate']
+        self.assertEqual(names, sorted(
+            names, key=lambda n: self.server(n)['flavor']['ram']))
+
+    def test_parallel_waves_with_a_pause_between_them(self):
+        plan, actions = self.plan_for(max_parallel_migrations=2,
+                                      migration_pause=1)
+        kinds = [a['action_type'] for a in actions]
+        self.assertEqual(['change_nova_service_state',
+                          'migrate', 'migrate', 'maintenance_checkpoint',
+                          'migrate', 'migrate', 'maintenance_checkpoint',
+                          'migrate'], kinds)
+        sleeps = [a for a in actions
+                  if a['action_type'] == 'maintenance_checkpoint']
+        self.assertEqual([1, 1], [a['input_parameters']['duration']
+                                  for a in sleeps])
+        wave_one = {a['uuid'] for a in actions[1:3]}
+        self.assertEqual(wave_one, set(actions[3]['parents']))
+        started = time.monotonic()
+        self.assertEqual('SUCCEEDED', self.run_plan(plan['uuid'])['state'])
+        # Two one-second pauses really happened.
+        self.assertGreaterEqual(time.monotonic() - started, 2)
+        self.assertEqual([], self.servers_on('compute-1'))
+        indicators = self.indicators_of(plan)
+        self.assertGreater(indicators['estimated_drain_seconds'], 2)
+
+    def test_nothing_starts_after_a_failed_migration(self):
+        plan, actions = self.plan_for()
+        # The second migration (d-big) fails after it started.
+        self.inject_failure('d-big', testing.ERROR_AFTER_START)
+        done = self.run_plan(plan['uuid'])
+        self.assertEqual('FAILED', done['state'])
+        states = {a['input_parameters'].get('resource_name'): a['state']
+                  for a in self.actions_of(plan['uuid'])}
+        self.assertEqual('SUCCEEDED', states['compute-1'])
+        self.assertEqual('SUCCEEDED', states['b-huge'])
+        self.assertEqual('FAILED', states['d-big'])
+        details = {a['input_parameters'].get('resource_name'): a
+                   for a in self.actions_of(plan['uuid'])}
+        for later in ('c-mid', 'e-small', 'a-tiny'):
+            self.assertEqual('SKIPPED', states[later], later)
+            self.assertIn('Not started: migrate of d-big failed',
+                          details[later]['status_message'])
+            self.assertEqual('compute-1', self.host_of(later))
+        # Nova saw exactly the two migrations that were started.
+        self.assertEqual(['b-huge', 'd-big'], self.executed_order())
+        # Nothing lost: the failed guest is still on its source, running.
+        self.assertEqual('compute-1', self.host_of('d-big'))
+        self.assertEqual('ACTIVE', self.server('d-big')['status'])
+        self.assertEqual('disabled', self.service('compute-1')['status'])
+        self.assert_no_overcommit()

@@ -1,0 +1,126 @@
+"""The maintenance planner's action graph, checked exactly."""
+
+import itertools
+
+import pytest
+
+from watcher_maintenance.planning import ordering
+from watcher_maintenance.planning.inventory import Guest
+from watcher_maintenance.planning.inventory import Resources
+from watcher_maintenance.watcher import planner
+
+_ids = itertools.count()
+
+
+class Action:
+    def __init__(self, action_type, name):
+        self.action_type = action_type
+        self.name = name
+        self.uuid = '%s-%d' % (name, next(_ids))
+        self.parents = []
+        self.input_parameters = {}
+        if name in ('enable', 'disable'):
+            self.input_parameters = {'state': name + 'd'}
+
+
+def drain_actions(moves=4, enable_spare=False):
+    actions = []
+    if enable_spare:
+        actions.append(Action('change_nova_service_state', 'enable'))
+    actions.append(Action('change_nova_service_state', 'disable'))
+    actions += [Action('migrate', 'm%d' % i) for i in range(1, moves + 1)]
+    return actions
+
+
+def shape(ordered):
+    """Each action with the names of its parents."""
+    names = {a.uuid: a.name for a in ordered}
+    return [(a.name, sorted(names[p] for p in a.parents)) for a in ordered]
+
+
+def checkpoints():
+    made = []
+
+    def make(duration):
+        made.append(duration)
+        return Action('maintenance_checkpoint', 'cp%d' % len(made))
+    return make, made
+
+
+def test_one_at_a_time_is_a_chain_with_checkpoints():
+    make, made = checkpoints()
+    ordered = planner.chain(drain_actions(3), 1, 0, make)
+    assert shape(ordered) == [('disable', []), ('m1', ['disable']),
+                              ('cp1', ['m1']), ('m2', ['cp1']),
+                              ('cp2', ['m2']), ('m3', ['cp2'])]
+    assert made == [0, 0]
+
+
+def test_spare_is_enabled_before_the_node_is_disabled():
+    actions = drain_actions(1, enable_spare=True)
+    # Even if handed over in another order, service changes lead.
+    actions = [actions[2], actions[1], actions[0]]
+    ordered = planner.chain(actions, 1, 0, checkpoints()[0])
+    assert shape(ordered) == [('enable', []), ('disable', ['enable']),
+                              ('m1', ['disable'])]
+
+
+def test_waves_of_parallel_migrations():
+    ordered = planner.chain(drain_actions(5), 2, 0, checkpoints()[0])
+    assert shape(ordered) == [
+        ('disable', []),
+        ('m1', ['disable']), ('m2', ['disable']),
+        ('cp1', ['m1', 'm2']),
+        ('m3', ['cp1']), ('m4', ['cp1']),
+        ('cp2', ['m3', 'm4']),
+        ('m5', ['cp2'])]
+
+
+def test_pause_is_waited_at_each_checkpoint():
+    make, made = checkpoints()
+    ordered = planner.chain(drain_actions(3), 2, 30, make)
+    assert shape(ordered) == [
+        ('disable', []), ('m1', ['disable']), ('m2', ['disable']),
+        ('cp1', ['m1', 'm2']), ('m3', ['cp1'])]
+    assert made == [30]
+
+
+def test_empty_plan_has_no_actions():
+    assert planner.chain([], 1, 10, checkpoints()[0]) == []
+
+
+def guest(name, ram, vcpus=1):
+    return Guest('u-' + name, name, 'active', Resources(vcpus, ram, 0))
+
+
+@pytest.mark.parametrize('order,expected', [
+    (ordering.LARGEST_FIRST, ['big', 'mid-a', 'mid-b', 'tiny']),
+    (ordering.SMALLEST_FIRST, ['tiny', 'mid-a', 'mid-b', 'big']),
+    (ordering.BY_NAME, ['big', 'mid-a', 'mid-b', 'tiny']),
+])
+def test_orders(order, expected):
+    guests = [guest('mid-b', 2048), guest('tiny', 512), guest('big', 8192),
+              guest('mid-a', 2048)]
+    assert [g.name for g in sorted(guests, key=ordering.order_key(order))] \
+        == expected
+
+
+def test_name_order_differs_from_size_order():
+    guests = [guest('a-small', 512), guest('z-big', 8192)]
+    assert [g.name for g in sorted(
+        guests, key=ordering.order_key(ordering.BY_NAME))] == ['a-small',
+                                                               'z-big']
+    assert [g.name for g in sorted(
+        guests, key=ordering.order_key(ordering.LARGEST_FIRST))] == [
+        'z-big', 'a-small']
+
+
+def test_estimate_sums_the_largest_guest_of_each_wave():
+    guests = [guest('a', 8192), guest('b', 4096), guest('c', 1024)]
+    # 10 Gbit/s: 8192 MiB is 68.7 Gbit -> 6.9 s; waves of two:
+    # (8192, 4096) -> 6.87 s, (1024) -> 0.86 s, plus one 5 s pause.
+    assert ordering.estimated_seconds(guests, 2, 10000, 5) == pytest.approx(
+        6.87 + 0.86 + 5, abs=0.1)
+    assert ordering.estimated_seconds(guests, 1, 10000) == pytest.approx(
+        6.87 + 3.44 + 0.86, abs=0.1)
+    assert ordering.estimated_seconds([], 1, 10000) == 0
