@@ -216,7 +216,15 @@ class SandboxOperations:
         body = {'audit_type': 'ONESHOT', 'goal': goal, 'strategy': strategy,
                 'parameters': parameters}
         if scope is not None:
-            body['scope'] = scope
+            # Watcher takes a scope only from an audit template.
+            self._templates = getattr(self, '_templates', 0) + 1
+            resp = self.admin_api.post('/audit_templates', {
+                'name': 'sandbox-scope-%d' % self._templates, 'goal': goal,
+                'strategy': strategy, 'scope': scope})
+            if resp.status_code != 201:
+                return resp
+            body['audit_template_uuid'] = resp.json()['uuid']
+            del body['goal'], body['strategy']
         body.update(extra)
         return self.admin_api.post('/audits', body)
 
