@@ -9,6 +9,8 @@ capacity left after the moves already planned.
 
 from __future__ import annotations
 
+from watcher_maintenance.planning.inventory import AFFINITY
+from watcher_maintenance.planning.inventory import ANTI_AFFINITY
 from watcher_maintenance.planning.inventory import Guest
 from watcher_maintenance.planning.inventory import Host
 from watcher_maintenance.planning.inventory import Resources
@@ -91,3 +93,62 @@ def destination_rules(node: str) -> list[Constraint]:
     """The rules every drain destination must pass."""
     return [IsNotTheNode(node), EnabledAndUp(), InAuditScope(),
             SameAvailabilityZone(), HasRoom()]
+
+
+class AntiAffinity(Constraint):
+    """A member of a hard anti-affinity group never lands where the group
+    already has ``max_server_per_host`` members, counting the moves
+    planned (Nova's ServerGroupAntiAffinityFilter)."""
+
+    static = False
+
+    def __init__(self, groups):
+        self.groups = groups   # a planning.groups.GroupState
+
+    def _full(self, host, guest):
+        for group in self.groups.groups_of(guest):
+            if group.policy == ANTI_AFFINITY and \
+                    self.groups.count(group, host.name) >= \
+                    group.max_server_per_host:
+                return group
+        return None
+
+    def passes(self, host, guest, free):
+        return self._full(host, guest) is None
+
+    def refusal(self, host, guest, free):
+        group = self._full(host, guest)
+        return '%s already holds %d member(s) of server group %s' % (
+            host.name, self.groups.count(group, host.name), group.describe())
+
+
+class Affinity(Constraint):
+    """A member of a hard affinity group lands only where the rest of its
+    group runs or is planned to go (Nova's ServerGroupAffinityFilter)."""
+
+    static = False
+
+    def __init__(self, groups):
+        self.groups = groups   # a planning.groups.GroupState
+
+    def _apart(self, host, guest):
+        for group in self.groups.groups_of(guest):
+            if group.policy != AFFINITY:
+                continue
+            together = self.groups.hosts_with_members(group)
+            if together and host.name not in together:
+                return group, together
+        return None
+
+    def passes(self, host, guest, free):
+        return self._apart(host, guest) is None
+
+    def refusal(self, host, guest, free):
+        group, together = self._apart(host, guest)
+        return 'server group %s runs on %s, not %s' % (
+            group.describe(), ', '.join(sorted(together)), host.name)
+
+
+def group_rules(groups) -> list[Constraint]:
+    """The hard server-group rules, for a drain whose guests are in groups."""
+    return [AntiAffinity(groups), Affinity(groups)]

@@ -20,11 +20,13 @@ import zlib
 from typing import Iterable, Protocol, Sequence
 
 from watcher_maintenance.planning import constraints
+from watcher_maintenance.planning import groups as server_groups_
 from watcher_maintenance.planning import weighers
 from watcher_maintenance.planning.inventory import Guest
 from watcher_maintenance.planning.inventory import GuestState
 from watcher_maintenance.planning.inventory import Host
 from watcher_maintenance.planning.inventory import Resources
+from watcher_maintenance.planning.inventory import ServerGroup
 from watcher_maintenance.planning.inventory import ZERO
 from watcher_maintenance.planning.placement import DEFAULT_SEARCH_BUDGET
 from watcher_maintenance.planning.placement import Placer
@@ -91,8 +93,12 @@ class HostList:
 
 
 def plan_drain(node_name: str, guests: Sequence[Guest], hosts: HostSource,
-               options: DrainOptions = DrainOptions()) -> DrainPlan:
+               options: DrainOptions = DrainOptions(),
+               server_groups: Sequence[ServerGroup] = ()) -> DrainPlan:
     """Plan moving every guest off ``node_name``.
+
+    ``server_groups`` are the Nova server groups of the node's guests (or
+    more); no plan breaks a hard policy, and soft ones are preferred.
 
     :raises PlanningRefused: with a sentence for the operator.
     """
@@ -103,6 +109,13 @@ def plan_drain(node_name: str, guests: Sequence[Guest], hosts: HostSource,
     node = known_node(node_name, hosts)
 
     decisions, to_move = _decide_actions(node_name, guests, options)
+    groups = server_groups_.GroupState.for_drain(node_name, server_groups,
+                                                 to_move)
+    if groups is not None and groups.hard:
+        decisions, to_move = _affinity_blocked(node_name, decisions,
+                                               to_move, groups, options)
+        groups = server_groups_.GroupState.for_drain(
+            node_name, server_groups, to_move)
     service_changes, notes = [], []
     if node.enabled:
         service_changes.append(ServiceChange(
@@ -126,11 +139,14 @@ def plan_drain(node_name: str, guests: Sequence[Guest], hosts: HostSource,
             '"openstack server evacuate".' % (
                 node_name, ', '.join(g.label for g in to_move[:10])))
 
-    moves, method, extra = _consolidate(node, to_move, hosts, options)
+    moves, method, extra = _consolidate(node, to_move, hosts, options,
+                                        groups)
     notes.extend(extra)
     if moves is None:
-        moves = _disperse(node, to_move, hosts, options)
+        moves = _disperse(node, to_move, hosts, options, groups)
         method = Method.DISPERSAL
+    if groups is not None:
+        _check_groups(node_name, groups, moves)
     else:
         host = hosts.host(moves[to_move[0].uuid])
         if not host.enabled:
@@ -148,6 +164,10 @@ def plan_drain(node_name: str, guests: Sequence[Guest], hosts: HostSource,
             reason = decision.reason + ('; %s %s' % (target, how)
                                         if method is Method.DISPERSAL
                                         else '; %s %s' % (how, target))
+            if groups is not None:
+                reason += ''.join('; keeps server group %s' % g.describe()
+                                  for g in groups.groups_of(decision.guest)
+                                  if g.hard)
             decision = dataclasses.replace(decision, destination=target,
                                            reason=reason)
         final.append(decision)
@@ -238,7 +258,7 @@ def _total(guests: Iterable[Guest]) -> Resources:
     return total
 
 
-def _takes_all(host: Host, guests, node_name) -> str | None:
+def _takes_all(host: Host, guests, node_name, groups=None) -> str | None:
     """None if ``host`` can take every guest at once, else why not."""
     if host.name == node_name:
         return 'it is the node being drained'
@@ -254,10 +274,14 @@ def _takes_all(host: Host, guests, node_name) -> str | None:
     if not need.fits_within(host.free):
         return 'the guests need %s and it has %s free' % (
             need.describe(), host.free.describe())
+    if groups is not None:
+        broken = groups.violations({g.uuid: host.name for g in guests})
+        if broken:
+            return '; '.join(broken)
     return None
 
 
-def _consolidate(node, to_move, hosts, options):
+def _consolidate(node, to_move, hosts, options, groups=None):
     """Everything onto the backup node or a designated spare, if one fits."""
     notes = []
     if options.backup_node:
@@ -271,7 +295,7 @@ def _consolidate(node, to_move, hosts, options):
                 'The backup node %s is not a compute host in this audit\'s '
                 'scope. Check the name, or leave backup_node out to let the '
                 'plan choose destinations.' % options.backup_node)
-        why_not = _takes_all(backup, to_move, node.name)
+        why_not = _takes_all(backup, to_move, node.name, groups)
         if why_not is None:
             return ({g.uuid: backup.name for g in to_move},
                     Method.BACKUP_NODE, notes)
@@ -282,7 +306,7 @@ def _consolidate(node, to_move, hosts, options):
         for name in hosts.disabled_for(options.spare_reason):
             spare = hosts.host(name)
             if spare is None or spare.guest_count or \
-                    _takes_all(spare, to_move, node.name):
+                    _takes_all(spare, to_move, node.name, groups):
                 continue
             left = spare.free - _total(to_move)
             fitting.append(((left.memory_mb, left.vcpus, left.disk_gb,
@@ -312,10 +336,15 @@ def _eligible_hosts(node, hosts: HostSource):
             yield host
 
 
-def _disperse(node, to_move, hosts, options) -> dict[str, str]:
+def _disperse(node, to_move, hosts, options, groups=None) -> dict[str, str]:
     rules = constraints.destination_rules(node.name)
-    placer = Placer(rules, weighers.ranking_key(options.placement),
-                    options.search_budget)
+    rank = weighers.ranking_key(options.placement)
+    if groups is None:
+        placer = Placer(rules, rank, options.search_budget)
+    else:
+        placer = Placer(rules + constraints.group_rules(groups),
+                        groups.preferring(rank), options.search_budget,
+                        groups=groups)
     candidates: list[Host] = []
     source = _eligible_hosts(node, hosts)
     look = max(FIRST_LOOK_HOSTS, 4 * len(to_move))
@@ -331,6 +360,11 @@ def _disperse(node, to_move, hosts, options) -> dict[str, str]:
         if not result.unplaced:
             return result.assignment
         if exhausted_all:
+            if groups is not None and groups.hard:
+                refusal = _group_refusal(node, to_move, candidates, rules,
+                                         rank, options, groups)
+                if refusal:
+                    raise PlanningRefused(refusal)
             raise PlanningRefused(_capacity_refusal(
                 node, to_move, candidates, placer, result))
         look *= 2
@@ -400,3 +434,68 @@ def _first_refusal(placer, host, guest) -> str:
         if not rule.passes(host, guest, host.free):
             return rule.refusal(host, guest, host.free)
     return '%s passes' % host.name
+
+
+def _affinity_blocked(node_name, decisions, to_move, groups, options):
+    """Leave or refuse the hard-affinity members Nova would not move."""
+    blocked = groups.affinity_blockers()
+    if not blocked:
+        return decisions, to_move
+    why = {}
+    for group, reason in blocked:
+        for member in group.members:
+            why.setdefault(member.uuid, 'server group %s: %s' % (
+                group.describe(), reason))
+    if not options.skip_unmovable:
+        raise PlanningRefused(
+            'Cannot drain %s: %s. Nova checks hard affinity on every '
+            'migration, and Watcher migrates one server at a time. Move '
+            'or stop these servers yourself, exclude them from the audit '
+            'scope, or set skip_unmovable=true to leave them on %s.' % (
+                node_name, '; '.join('server group %s: %s' % (
+                    g.describe(), reason) for g, reason in blocked),
+                node_name))
+    kept = []
+    for decision in decisions:
+        if decision.outcome.moves and decision.guest.uuid in why:
+            decision = Decision(
+                decision.guest, Outcome.LEFT, why[decision.guest.uuid] +
+                '; left on the node because skip_unmovable is set')
+        kept.append(decision)
+    return kept, [g for g in to_move if g.uuid not in why]
+
+
+def _check_groups(node_name, groups, moves):
+    """The combined placement, checked against every hard policy."""
+    broken = groups.violations(moves)
+    if broken:
+        raise PlanningRefused(
+            'Cannot drain %s: the planned moves break Nova server-group '
+            'policies (%s), so Nova would refuse them. Free capacity on '
+            'hosts without members of these groups, or widen the audit '
+            'scope.' % (node_name, '; '.join(broken)))
+
+
+def _group_refusal(node, to_move, candidates, rules, rank, options, groups):
+    """The sentence when the hard groups, not capacity, block the drain.
+
+    None when the guests fit nowhere even without the groups: then the
+    capacity refusal says more.
+    """
+    plain = Placer(rules, rank, options.search_budget)
+    if plain.place(to_move, candidates).unplaced:
+        return None
+
+    def can_take(host, guest):
+        return (all(r.passes(host, guest, host.free) for r in rules))
+
+    lines = groups.shortages(candidates, can_take)
+    if not lines:
+        lines = ['no placement satisfies %s together with the free '
+                 'capacity of the %d allowed host(s)' % (
+                     groups.describe_hard(), len(candidates))]
+    return ('Cannot drain %s without breaking Nova server-group policies, '
+            'which Nova enforces on every migration: %s. Free or add a '
+            'host without members of the group, widen the audit scope, or '
+            'move or stop these servers yourself.' % (
+                node.name, '; '.join(lines)))

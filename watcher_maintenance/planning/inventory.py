@@ -117,3 +117,58 @@ class Guest:
     @property
     def label(self) -> str:
         return self.name or self.uuid
+
+
+AFFINITY = 'affinity'
+ANTI_AFFINITY = 'anti-affinity'
+SOFT_AFFINITY = 'soft-affinity'
+SOFT_ANTI_AFFINITY = 'soft-anti-affinity'
+HARD_POLICIES = (AFFINITY, ANTI_AFFINITY)
+
+
+@dataclasses.dataclass(frozen=True)
+class Member:
+    """One server of a server group and the host it runs on.
+
+    ``host`` is None when the cluster model does not know the server
+    (another cell, or outside the audit's model).
+    """
+
+    uuid: str
+    host: str | None = None
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.uuid
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerGroup:
+    """A Nova server group: its policy and where its members run.
+
+    Nova checks ``affinity`` and ``anti-affinity`` on every migration;
+    the ``soft-`` policies only weigh hosts. ``max_server_per_host`` is
+    the anti-affinity rule of microversion 2.64 (1 when not set).
+    """
+
+    uuid: str
+    name: str
+    policy: str
+    members: tuple[Member, ...] = ()
+    max_server_per_host: int = 1
+
+    @property
+    def label(self) -> str:
+        return self.name or self.uuid
+
+    @property
+    def hard(self) -> bool:
+        return self.policy in HARD_POLICIES
+
+    def describe(self) -> str:
+        """``db (anti-affinity)``, with the per-host limit when it is set."""
+        if self.policy == ANTI_AFFINITY and self.max_server_per_host != 1:
+            return '%s (anti-affinity, at most %d per host)' % (
+                self.label, self.max_server_per_host)
+        return '%s (%s)' % (self.label, self.policy)

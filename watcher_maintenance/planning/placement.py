@@ -37,11 +37,15 @@ class Placer:
 
     def __init__(self, rules: Sequence[Constraint],
                  rank: Callable[[Host, Guest, Resources], tuple],
-                 budget: int = DEFAULT_SEARCH_BUDGET):
+                 budget: int = DEFAULT_SEARCH_BUDGET, groups=None):
         self.static_rules = [r for r in rules if r.static]
         self.dynamic_rules = [r for r in rules if not r.static]
         self.rank = rank
         self.budget = budget
+        # A planning.groups.GroupState when guests are in server groups:
+        # it learns each planned move, and which members a host holds
+        # tells hosts apart in the search.
+        self.groups = groups
 
     def allowed_hosts(self, guest: Guest, hosts: Sequence[Host],
                       free: dict[str, Resources] | None = None) -> list:
@@ -67,9 +71,13 @@ class Placer:
         free = {h.name: h.free for h in hosts}
         allowed = {g.uuid: self.allowed_hosts(g, hosts, free) for g in order}
 
+        if self.groups is not None:
+            self.groups.reset()
         greedy, stuck = self._greedy(order, allowed, dict(free))
         if not stuck:
             return PlacementResult(greedy, [])
+        if self.groups is not None:
+            self.groups.reset()
 
         # Quick proof of impossibility: one guest alone fits nowhere.
         if any(not any(self._fits(h, g, free[h.name]) for h in allowed[g.uuid])
@@ -95,11 +103,14 @@ class Placer:
             best = min(options, key=lambda h: self.rank(h, guest, free[h.name]))
             assignment[guest.uuid] = best.name
             free[best.name] = free[best.name] - guest.needs
+            if self.groups is not None:
+                self.groups.take(best.name, guest)
         return assignment, stuck
 
     def _search(self, order, allowed, free):
         assignment: dict[str, str] = {}
         work = [0]
+        groups = self.groups
 
         def descend(index: int) -> bool:
             if index == len(order):
@@ -110,9 +121,12 @@ class Placer:
             options.sort(key=lambda h: self.rank(h, guest, free[h.name]))
             tried = set()
             for host in options:
-                # Hosts with the same free capacity and zone are
+                # Hosts with the same free capacity and zone (and the
+                # same members of each hard server group) are
                 # interchangeable for everything still to place.
                 signature = (free[host.name], host.zone)
+                if groups is not None:
+                    signature += groups.signature(host.name)
                 if signature in tried:
                     continue
                 tried.add(signature)
@@ -121,10 +135,14 @@ class Placer:
                     return False
                 free[host.name] = free[host.name] - guest.needs
                 assignment[guest.uuid] = host.name
+                if groups is not None:
+                    groups.take(host.name, guest)
                 if descend(index + 1):
                     return True
                 free[host.name] = free[host.name] + guest.needs
                 del assignment[guest.uuid]
+                if groups is not None:
+                    groups.release(host.name, guest)
             return False
 
         if descend(0):
