@@ -13,6 +13,8 @@ MIGRATE = 'migrate'
 STOP = 'stop'
 SERVICE = 'change_nova_service_state'
 SLEEP = 'sleep'
+# The maintenance planner's pause / stop-after-failure step.
+CHECKPOINT = 'maintenance_checkpoint'
 GUEST_ACTIONS = (MIGRATE, STOP)
 
 PLAN_COLUMNS = ('step', 'action', 'target', 'from', 'to', 'how')
@@ -66,6 +68,12 @@ def plan_rows(actions, guest, node=None):
         elif kind == SLEEP:
             row.update(action='pause', how='%g s' % float(
                 params.get('duration', 0)))
+        elif kind == CHECKPOINT:
+            duration = float(params.get('duration', 0) or 0)
+            row.update(action='checkpoint',
+                       how=('stop if anything failed, then pause %g s'
+                            % duration) if duration else
+                       'stop if anything failed')
         else:
             row.update(target=params.get('resource_name')
                        or params.get('resource_id', ''))
@@ -120,8 +128,19 @@ def _message(action, nova, plan_state):
     return where
 
 
+NOT_DONE = ('FAILED', 'cancelled', 'skipped', 'not run')
+
+
 def failed(results):
-    return [r for r in results if r['result'] in ('FAILED', 'cancelled')]
+    """Rows of guests the plan did not move (or stop) as planned."""
+    return [r for r in results if r['result'] in NOT_DONE]
+
+
+def number(value):
+    """3.0 -> 3; other numbers rounded to two decimals."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else round(value, 2)
+    return value
 
 
 def indicators(plan):
@@ -129,7 +148,8 @@ def indicators(plan):
     rows = []
     for item in list((plan or {}).get('global_efficacy') or []) + list(
             (plan or {}).get('efficacy_indicators') or []):
-        rows.append({'name': item.get('name'), 'value': item.get('value'),
+        rows.append({'name': item.get('name'),
+                     'value': number(item.get('value')),
                      'unit': item.get('unit') or '',
                      'description': item.get('description') or ''})
     return rows
