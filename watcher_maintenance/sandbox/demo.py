@@ -259,11 +259,11 @@ class Demo:
         from rich.table import Table
 
         table = Table(title=title, title_justify='left', box=None,
-                      pad_edge=False)
+                      pad_edge=False, padding=(0, 1, 0, 0))
         table.add_column('host', no_wrap=True)
         table.add_column('AZ', no_wrap=True)
         table.add_column('service', no_wrap=True)
-        table.add_column('guests', justify='right', no_wrap=True)
+        table.add_column('VMs', justify='right', no_wrap=True)
         for label in ('vCPU', 'RAM', 'disk'):
             table.add_column(label, no_wrap=True)
         for host in sorted(sandbox.nova.hosts):
@@ -272,8 +272,9 @@ class Demo:
             if svc['status'] == 'enabled':
                 service = 'enabled' if svc['state'] == 'up' else '[red]down'
             else:
-                service = '[yellow]disabled: %s' % (
-                    svc.get('disabled_reason') or 'no reason')
+                # A disabled service shows why it is disabled.
+                service = '[yellow]%s' % (svc.get('disabled_reason')
+                                          or 'disabled')
             name = ('[bold]%s[/]' % host) if host == self.node else host
             table.add_row(
                 name, sandbox.nova.hosts[host].get('availability_zone'),
@@ -286,14 +287,17 @@ class Demo:
     def plan_table(self, sandbox, plan, actions):
         from rich.table import Table
 
+        from rich import box
+
         table = Table(title='Action plan %s (%s)' % (plan['uuid'],
                                                      plan['state']),
-                      title_justify='left')
-        table.add_column('#', justify='right')
-        table.add_column('action')
-        table.add_column('guest / host')
-        table.add_column('from → to')
-        table.add_column('how')
+                      title_justify='left', box=box.SIMPLE_HEAD,
+                      pad_edge=False, padding=(0, 1, 0, 0))
+        table.add_column('#', justify='right', no_wrap=True)
+        table.add_column('action', no_wrap=True)
+        table.add_column('guest / host', no_wrap=True)
+        table.add_column('from → to (reason)', no_wrap=True)
+        table.add_column('how', no_wrap=True)
         for index, action in enumerate(_shown(actions), 1):
             table.add_row(str(index), *self.describe(sandbox, action))
         hidden = len(actions) - len(_shown(actions))
@@ -315,12 +319,12 @@ class Demo:
             return (kind, p.get('resource_name', action.get('resource_id')),
                     '%s → %s' % (p.get('source_node'),
                                  p.get('destination_node') or 'scheduler'),
-                    '%s (%s)' % (how, status.lower()))
+                    '%s, %s' % (how, status.lower()))
         if kind == 'change_nova_service_state':
             reason = p.get('disabled_reason')
             verb = 'enable' if p.get('state') == 'enabled' else 'disable'
-            return ('%s service' % verb, p.get('resource_name', ''), '',
-                    reason or '')
+            return ('%s service' % verb, p.get('resource_name', ''),
+                    '(%s)' % reason if reason else '', '')
         if kind == 'sleep':
             return (kind, '', '', '%ss' % p.get('duration'))
         return (kind, p.get('resource_name', ''), '', '')
@@ -391,7 +395,7 @@ class Demo:
                 time.sleep(0.1)
 
 
-def _bar(used, capacity, width=10):
+def _bar(used, capacity, width=8):
     share = used / capacity if capacity else 0.0
     filled = min(width, int(round(share * width)))
     colour = 'green' if share < 0.7 else 'yellow' if share <= 1 else 'red'
