@@ -11,7 +11,9 @@ from watcher.decision_engine.model import element
 
 from watcher_maintenance.planning.inventory import Guest
 from watcher_maintenance.planning.inventory import Host
+from watcher_maintenance.planning.inventory import Member
 from watcher_maintenance.planning.inventory import Resources
+from watcher_maintenance.planning.inventory import ServerGroup
 
 ENABLED = element.ServiceState.ENABLED.value
 UP = element.ServiceState.ONLINE.value
@@ -119,3 +121,62 @@ def to_guest(instance) -> Guest:
         excluded=bool(instance.watcher_exclude),
         project_id=instance.project_id,
     )
+
+
+def _host_of_instance(model, uuid):
+    """Hostname of the node running ``uuid``, or None if the model does not
+    know the server (another cell, or left out of the audit's model)."""
+    if not model.has_node(uuid):
+        return None
+    for neighbour in model.neighbors(uuid):
+        attr = model.nodes[neighbour].get('attr')
+        if isinstance(attr, _COMPUTE_NODE):
+            return _field(attr, 'hostname')
+    return None
+
+
+def server_groups(records, model, guests) -> list[ServerGroup]:
+    """Nova server-group records, in the planner's terms.
+
+    Only the groups with a member among ``guests`` are kept; each member
+    gets the host the model places it on, so the planner can count
+    members on candidate hosts. ``records`` are openstacksdk
+    ``ServerGroup`` objects or dicts of the os-server-groups API.
+    """
+    wanted = {g.uuid: g for g in guests}
+    found = []
+    for record in records:
+        members = list(_get(record, 'member_ids', 'members') or [])
+        if not any(m in wanted for m in members):
+            continue
+        policy = _get(record, 'policy')
+        if not policy:
+            policies = _get(record, 'policies') or []
+            policy = policies[0] if policies else None
+        rules = _get(record, 'rules') or {}
+        found.append(ServerGroup(
+            uuid=_get(record, 'id'),
+            name=_get(record, 'name') or '',
+            policy=policy,
+            members=tuple(Member(
+                uuid, _host_of_instance(model, uuid),
+                wanted[uuid].name if uuid in wanted else _name(model, uuid))
+                for uuid in members),
+            max_server_per_host=int(rules.get('max_server_per_host') or 1),
+        ))
+    return found
+
+
+def _get(record, *names):
+    for name in names:
+        value = (record.get(name) if isinstance(record, dict)
+                 else getattr(record, name, None))
+        if value is not None:
+            return value
+    return None
+
+
+def _name(model, uuid):
+    if not model.has_node(uuid):
+        return None
+    return getattr(model.nodes[uuid].get('attr'), 'name', None)

@@ -61,7 +61,11 @@ class HostDrain(base.BaseStrategy):
 
     Guests in states Watcher cannot migrate (paused, suspended, error,
     rescued, resized, ...) make the audit fail unless ``skip_unmovable``
-    is set, in which case they stay on the node.
+    is set, in which case they stay on the node. Nova server-group
+    policies are honoured: anti-affinity members never share a host
+    beyond ``max_server_per_host``, and hard-affinity groups Nova would
+    not let Watcher move one server at a time make the audit fail (or
+    stay, with ``skip_unmovable``).
     """
 
     def __init__(self, config, osc=None):
@@ -179,9 +183,13 @@ class HostDrain(base.BaseStrategy):
         guests = model_adapter.guests_of(model, node) if node else []
         if any(g.pinned_zone for g in guests):
             hosts = model_adapter.ModelHosts(model, zones=self._host_zones())
+        groups = []
+        if any(not g.excluded for g in guests):
+            groups = model_adapter.server_groups(
+                self._server_group_records(), model, guests)
         try:
             self.plan = drain.plan_drain(node_name, guests, hosts,
-                                         self.options())
+                                         self.options(), groups)
         except PlanningRefused as refusal:
             LOG.error('host_drain refused to plan: %s', refusal.message)
             if audit is not None:
@@ -206,6 +214,16 @@ class HostDrain(base.BaseStrategy):
         return {service.host: service.zone
                 for service in helper.get_service_list()
                 if service.binary == 'nova-compute'}
+
+    def _server_group_records(self):
+        """Every server group of the cloud, in one paged listing.
+
+        Watcher's model has no server groups, and Nova enforces their
+        hard policies on every migration; asked only when guests move.
+        """
+        helper = nova_helper.NovaHelper(context=self.ctx)
+        return list(helper.connection.compute.server_groups(
+            all_projects=True))
 
     def _add_actions(self, hosts):
         for change in self.plan.service_changes:
