@@ -390,7 +390,8 @@ class ShowMaintenance(MaintenanceCommand):
         if not service:
             return 'no nova-compute service on this host'
         text = '%s, %s' % (service['status'], service['state'])
-        if service.get('disabled_reason'):
+        # Nova clears the reason on enabling; a leftover is meaningless.
+        if service['status'] == 'disabled' and service.get('disabled_reason'):
             text += ', reason: %s' % service['disabled_reason']
         return text
 

@@ -12,17 +12,9 @@ import yaml
 
 from watcher_maintenance.sandbox import testing
 from watcher_maintenance.tests.functional import cli_harness
+from watcher_maintenance.tests.functional.test_host_restore import cluster
 
 MAINTAINING = 'watcher_maintaining'
-
-
-def cluster(hosts, guests):
-    return {
-        'hosts': [dict({'vcpus': 8, 'memory_mb': 16384, 'disk_gb': 200},
-                       **h) for h in hosts],
-        'guests': [dict({'vcpus': 2, 'memory_mb': 2048, 'disk_gb': 20}, **g)
-                   for g in guests],
-    }
 
 
 THREE_HOSTS = cluster(
