@@ -9,6 +9,7 @@ placement whenever one exists.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from typing import Callable, Sequence
 
@@ -69,15 +70,15 @@ class Placer:
               hosts: Sequence[Host]) -> PlacementResult:
         order = largest_first(guests)
         free = {h.name: h.free for h in hosts}
-        allowed = {g.uuid: self.allowed_hosts(g, hosts, free) for g in order}
 
         if self.groups is not None:
             self.groups.reset()
-        greedy, stuck = self._greedy(order, allowed, dict(free))
+        greedy, stuck = self._greedy(order, hosts, dict(free))
         if not stuck:
             return PlacementResult(greedy, [])
         if self.groups is not None:
             self.groups.reset()
+        allowed = {g.uuid: self.allowed_hosts(g, hosts, free) for g in order}
 
         # Quick proof of impossibility: one guest alone fits nowhere.
         if any(not any(self._fits(h, g, free[h.name]) for h in allowed[g.uuid])
@@ -92,20 +93,71 @@ class Placer:
             return PlacementResult(found, [])
         return PlacementResult({}, stuck, exhausted=exhausted)
 
-    def _greedy(self, order, allowed, free):
+    def _can_take(self, host, guest, free) -> bool:
+        return (self._fits(host, guest, free) and
+                all(r.passes(host, guest, free) for r in self.static_rules))
+
+    def _greedy(self, order, hosts, free):
+        """Each guest, largest first, to its best-ranked host with room.
+
+        When the ranking can bound its scores (``order``/``slack_for``, see
+        ``weighers.Ranking``), hosts are scanned by that bound and the scan
+        stops once no remaining host can rank first. The choice is the
+        one a comparison of every host makes; only hosts near the top are
+        looked at, so drains of many guests over many candidates stay
+        cheap.
+        """
         assignment, stuck = {}, []
+        bounded = (hasattr(self.rank, 'order') and
+                   hasattr(self.rank, 'slack_for'))
+        if bounded:
+            slack_of = self.rank.slack_for(hosts)
+            entry = {h.name: (self.rank.order(h, free[h.name]), h.name, i)
+                     for i, h in enumerate(hosts)}
+            queue = sorted(entry.values())
         for guest in order:
-            options = [h for h in allowed[guest.uuid]
-                       if self._fits(h, guest, free[h.name])]
-            if not options:
+            if bounded:
+                best = self._best_bounded(guest, hosts, queue, free,
+                                          slack_of(guest))
+            else:
+                best = self._best(guest, hosts, free)
+            if best is None:
                 stuck.append(guest)
                 continue
-            best = min(options, key=lambda h: self.rank(h, guest, free[h.name]))
             assignment[guest.uuid] = best.name
             free[best.name] = free[best.name] - guest.needs
             if self.groups is not None:
                 self.groups.take(best.name, guest)
+            if bounded:
+                old = entry[best.name]
+                del queue[bisect.bisect_left(queue, old)]
+                entry[best.name] = (self.rank.order(best, free[best.name]),
+                                    best.name, old[2])
+                bisect.insort(queue, entry[best.name])
         return assignment, stuck
+
+    def _consider(self, host, guest, free, best, best_key):
+        room = free[host.name]
+        if self._can_take(host, guest, room):
+            key = self.rank(host, guest, room)
+            if best_key is None or key < best_key:
+                return host, key
+        return best, best_key
+
+    def _best(self, guest, hosts, free):
+        best = best_key = None
+        for host in hosts:
+            best, best_key = self._consider(host, guest, free, best, best_key)
+        return best
+
+    def _best_bounded(self, guest, hosts, queue, free, slack):
+        best = best_key = None
+        for bound, _, index in queue:
+            if best_key is not None and bound - slack > best_key[0]:
+                break    # no host from here on can rank first
+            best, best_key = self._consider(hosts[index], guest, free, best,
+                                            best_key)
+        return best
 
     def _search(self, order, allowed, free):
         assignment: dict[str, str] = {}
