@@ -70,7 +70,8 @@ class TestHostRestore(testing.SandboxTestCase):
                          actions[0]['action_type'])
         self.assertEqual('enabled', actions[0]['input_parameters']['state'])
         migrations = {a['input_parameters']['resource_name']:
-                      a['input_parameters'] for a in actions[1:]}
+                      a['input_parameters'] for a in actions[1:]
+                      if a['action_type'] == 'migrate'}
         self.assertEqual({'web-1', 'web-2', 'db-1'}, set(migrations))
         self.assertEqual('cold', migrations['db-1']['migration_type'])
         self.assertEqual('live', migrations['web-1']['migration_type'])
