@@ -6,8 +6,6 @@ one after another never overbook a host, and guests that vanish or move
 under a plan are skipped cleanly.
 """
 
-import unittest
-
 from watcher_maintenance.sandbox import testing
 from watcher_maintenance.sandbox import topology
 
@@ -149,12 +147,10 @@ class TestFailureMidPlan(DrainTestCase):
         before, _ = self.fail_third_migration(testing.API_ERROR)
         self.assert_rerun_finishes(before)
 
-    @unittest.expectedFailure
     def test_nothing_starts_after_a_failed_migration(self):
-        # watcher/planner.py promises: "after a failure Watcher's applier
-        # starts nothing further". Watcher 17's taskflow engine runs a
-        # child action whatever its parent's outcome (the default
-        # action_execution_rule is ALWAYS), so the later migrations run.
+        # Watcher 17's taskflow engine runs a child action whatever its
+        # parent's outcome (action_execution_rule ALWAYS); the maintenance
+        # planner's checkpoints must stop the plan at the failure.
         self.load_topology(cluster())
         plan = self.plan_for({'maintenance_node': NODE})
         moves = self.migrations(plan)
@@ -363,9 +359,8 @@ def grouped_cluster(policy):
 
 
 class TestServerGroups(DrainTestCase):
-    """Server-group policies (host_drain issue 9; not honoured yet)."""
+    """Server-group policies Nova enforces are honoured by the plan."""
 
-    @unittest.expectedFailure
     def test_anti_affinity_members_never_share_a_host(self):
         # compute-2 has the most room, but db-2 runs there.
         self.load_topology(grouped_cluster('anti-affinity'))
@@ -373,11 +368,14 @@ class TestServerGroups(DrainTestCase):
         self.assertNotEqual(self.host_of('db-1'), self.host_of('db-2'))
         self.assert_drained()
 
-    @unittest.expectedFailure
     def test_affinity_group_is_refused_with_its_name(self):
         self.load_topology(grouped_cluster('affinity'))
         audit = self.wait_audit(self.create_audit(
             {'maintenance_node': NODE})['uuid'])
         self.assertEqual('FAILED', audit['state'])
-        self.assertIn('db', audit.get('status_message') or '')
+        message = audit.get('status_message') or ''
+        self.assertIn('server group db', message)
+        self.assertIn('affinity', message)
         self.assertIsNone(self.plan_of(audit['uuid']))
+        self.assertEqual(['db-1', 'db-2'], self.servers_on(NODE))
+        self.assertEqual('enabled', self.service(NODE)['status'])
