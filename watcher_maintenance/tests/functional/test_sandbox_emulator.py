@@ -250,3 +250,18 @@ class TestSandboxNova(testing.SandboxTestCase):
         self.assertEqual([rp], list(placement.allocations[uuid]))
         self.assertEqual(self.usage('compute-2')['memory_mb'],
                          placement.usages[rp]['MEMORY_MB'])
+
+
+class TestSandboxModel(testing.SandboxTestCase):
+    """What Watcher's collector reads from the sandbox's Nova."""
+
+    def test_model_carries_pins_capacity_and_service_state(self):
+        self.load_topology(topology.from_dict(CLUSTER))
+        rows = self.get_data_model()
+        pinned = [r for r in rows if r.get('server_name') == 'pinned-1']
+        self.assertEqual('az-1', pinned[0]['server_pinned_az'])
+        spare = [r for r in rows if r.get('node_hostname') == 'compute-4']
+        self.assertEqual('disabled', spare[0]['node_status'])
+        self.assertEqual('broken disk', spare[0]['node_disabled_reason'])
+        reserved = [r for r in rows if r.get('node_hostname') == 'compute-6']
+        self.assertEqual(4096, reserved[0]['node_memory_mb_reserved'])
