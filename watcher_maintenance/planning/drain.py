@@ -147,7 +147,7 @@ def plan_drain(node_name: str, guests: Sequence[Guest], hosts: HostSource,
         method = Method.DISPERSAL
     if groups is not None:
         _check_groups(node_name, groups, moves)
-    else:
+    if method is not Method.DISPERSAL:
         host = hosts.host(moves[to_move[0].uuid])
         if not host.enabled:
             service_changes.insert(0, ServiceChange(

@@ -272,3 +272,18 @@ def test_large_cloud_looks_at_few_hosts_then_widens():
         host('h%04d' % i) for i in range(500)]
     plan_drain('node', [guest('a')], Counting(roomy))
     assert len(set(looked)) <= drain.FIRST_LOOK_HOSTS + 2
+
+
+def test_spare_is_enabled_first_also_when_guests_are_in_groups():
+    from watcher_maintenance.planning.inventory import Member
+    from watcher_maintenance.planning.inventory import ServerGroup
+    hosts = [host('h1', vcpus=1),
+             host('spare', enabled=False, disabled_reason='watcher_spare')]
+    group = ServerGroup(uuid='g', name='web', policy='soft-anti-affinity',
+                        members=(Member('uuid-a', 'node', 'a'),))
+    all_hosts = [host('node', guest_count=1)] + hosts
+    result = plan_drain('node', [guest('a')], HostList(all_hosts),
+                        DrainOptions(), server_groups=[group])
+    assert result.method is Method.SPARE_NODE
+    assert [(c.host, c.enable) for c in result.service_changes] == [
+        ('spare', True), ('node', False)]
