@@ -26,5 +26,11 @@ unit: $(STAMP)
 functional: $(STAMP)
 	$(BIN)/python -m pytest -q watcher_maintenance/tests/functional
 
+# Benchmarks; rewrites doc/source/benchmarks.rst. BENCH_ARGS=--quick
+# for a short run.
+bench: $(STAMP)
+	$(BIN)/pip install -q -r benchmarks/requirements.txt
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
