@@ -181,13 +181,17 @@ class HostDrain(base.BaseStrategy):
         hosts = model_adapter.ModelHosts(model)
         node = hosts.node(node_name)
         guests = model_adapter.guests_of(model, node) if node else []
-        if any(g.pinned_zone for g in guests):
-            hosts = model_adapter.ModelHosts(model, zones=self._host_zones())
-        groups = []
-        if any(not g.excluded for g in guests):
-            groups = model_adapter.server_groups(
-                self._server_group_records(), model, guests)
         try:
+            if any(g.pinned_zone for g in guests):
+                hosts = model_adapter.ModelHosts(
+                    model, zones=self._ask_nova('availability zones',
+                                                self._host_zones))
+            groups = []
+            if any(not g.excluded for g in guests):
+                groups = model_adapter.server_groups(
+                    self._ask_nova('server groups',
+                                   self._server_group_records),
+                    model, guests)
             self.plan = drain.plan_drain(node_name, guests, hosts,
                                          self.options(), groups)
         except PlanningRefused as refusal:
@@ -203,6 +207,20 @@ class HostDrain(base.BaseStrategy):
             audit.status_message = _fit(self.plan.summary())
         self._add_actions(hosts)
         self._add_indicators()
+
+    @staticmethod
+    def _ask_nova(what, call):
+        # Planning without these facts could break a policy Nova enforces,
+        # so a failed lookup refuses the drain rather than guessing.
+        try:
+            return call()
+        except Exception as error:
+            LOG.exception('host_drain could not read %s from Nova', what)
+            raise PlanningRefused(
+                'Nothing was planned: reading the %s of the cloud from Nova '
+                'failed (%s: %s). Check that the decision engine can reach '
+                'Nova with admin rights, then run the audit again.'
+                % (what, type(error).__name__, error))
 
     def _host_zones(self):
         """Availability zone of every compute host, from Nova's services.
