@@ -395,7 +395,7 @@ class Demo:
                 time.sleep(0.1)
 
 
-def _bar(used, capacity, width=8):
+def _bar(used, capacity, width=6):
     share = used / capacity if capacity else 0.0
     filled = min(width, int(round(share * width)))
     colour = 'green' if share < 0.7 else 'yellow' if share <= 1 else 'red'
