@@ -90,14 +90,14 @@ class MaintenanceCommand(command.Command):
             compute = None
         return nova.NovaReader(compute)
 
-    # -- output ----------------------------------------------------------------
+    # -- output --------------------------------------------------------------
 
     def setup_output(self, parsed_args):
         self.fmt = parsed_args.output_format
         self.out = Console(file=self.app.stdout, width=self.width,
-                           highlight=False, soft_wrap=False)
+                           highlight=False, soft_wrap=True)
         self.err = Console(file=self.app.stderr, width=self.width,
-                           highlight=False, soft_wrap=False)
+                           highlight=False, soft_wrap=True)
         # Sentences go with the tables in table mode and stay out of the
         # JSON/YAML document otherwise.
         self.say = self.out if self.fmt == 'table' else self.err

@@ -177,7 +177,7 @@ def current_step(actions, guest):
     return ', '.join(phrases)
 
 
-# -- documents (-f json / yaml) ------------------------------------------------
+# -- documents (-f json / yaml) ---------------------------------------------
 
 def summary(item, fields=('uuid', 'state', 'status_message')):
     if not item:
@@ -193,7 +193,7 @@ def dump(document, fmt):
     return json.dumps(document, indent=2) + '\n'
 
 
-# -- tables ----------------------------------------------------------------------
+# -- tables -----------------------------------------------------------------
 
 def _table(title, columns, rows):
     from rich.table import Table

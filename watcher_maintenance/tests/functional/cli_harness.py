@@ -1,12 +1,13 @@
 """Run the maintenance commands against the sandbox, as ``openstack`` would.
 
 The commands are found by cliff's ``CommandManager`` in the
-``openstack.infra_optim.v1`` namespace (as OpenStackClient finds them), given a client manager whose
-``infra_optim`` client is python-watcherclient and whose ``compute``
-client is openstacksdk's, both pointed at the sandbox's in-process Watcher
-API and Nova (wsgi-intercept) through keystoneauth sessions without
-Keystone, and run through cliff's ``Command.run`` so the exit code is
-the one the shell would return.
+``openstack.infra_optim.v1`` namespace (as OpenStackClient finds them)
+and given a client manager whose ``infra_optim`` client is
+python-watcherclient and whose ``compute`` client is openstacksdk's,
+both pointed at the sandbox's in-process Watcher API and Nova
+(wsgi-intercept) through keystoneauth sessions without Keystone, and run
+through cliff's ``Command.run`` so the exit code is the one the shell
+would return.
 """
 
 from __future__ import annotations
@@ -94,3 +95,54 @@ def run(clients, name, *argv, stdin=None, poll_interval=0.05, width=160):
     parser = cmd.get_parser('openstack optimize maintenance %s' % name)
     code = cmd.run(parser.parse_args(list(argv)))
     return Result(code, app.stdout.getvalue(), app.stderr.getvalue())
+
+
+SESSION_CLUSTER = {
+    'hosts': [{'name': 'compute-%d' % n, 'vcpus': 16, 'memory_mb': 32768,
+               'disk_gb': 400} for n in (1, 2, 3)],
+    'guests': [
+        {'name': 'web-{n}', 'count': 2, 'host': 'compute-1', 'vcpus': 2,
+         'memory_mb': 4096, 'disk_gb': 20, 'project_id': 'shop'},
+        {'name': 'db-1', 'host': 'compute-1', 'vcpus': 4,
+         'memory_mb': 8192, 'disk_gb': 80, 'project_id': 'shop'},
+        {'name': 'batch-1', 'host': 'compute-1', 'vcpus': 2,
+         'memory_mb': 2048, 'disk_gb': 20, 'state': 'stopped',
+         'project_id': 'science'},
+        {'name': 'ci-runner-1', 'host': 'compute-2', 'vcpus': 4,
+         'memory_mb': 8192, 'disk_gb': 40, 'project_id': 'ci'},
+    ],
+}
+
+
+def session(width=100):
+    """Print an operator's session (for doc/source/cli.rst)."""
+    from watcher_maintenance.sandbox import services
+
+    with services.Sandbox(SESSION_CLUSTER, cast_as_call=False) as sandbox:
+        clients = ClientManager(
+            infra_optim=watcher(sandbox.admin_api.base_url[:-len('/v1')]),
+            compute=compute(sandbox.nova_fixture.nova_url))
+        for argv in (('enter', 'compute-1', '--yes', '--wait'),
+                     ('show', 'compute-1')):
+            sandbox.nova_fixture.invalidate_model()
+            print('$ openstack optimize maintenance %s' % ' '.join(argv))
+            result = run(clients, *argv, poll_interval=0.5, width=width)
+            # What a terminal shows: both streams, in the order written
+            # (the progress bar is on stderr and ends before the results).
+            print(result.out.rstrip('\n') if not result.err else
+                  _interleave(result))
+            print('$ echo $?\n%d' % result.code)
+
+
+def _interleave(result):
+    # Sentences and tables before the plan started are on stdout, the
+    # progress bar on stderr, then the results on stdout again.
+    marker = 'Guests ('
+    head, sep, tail = result.out.partition(marker)
+    return (head + result.err + sep + tail).rstrip('\n')
+
+
+if __name__ == '__main__':
+    import logging
+    logging.disable(logging.WARNING)
+    session()

@@ -41,6 +41,11 @@ class CliTestCase(testing.SandboxTestCase):
         self.nova_fixture.invalidate_model()
         return cli_harness.run(self.clients, name, *argv, **kwargs)
 
+    def latest_audit(self):
+        """UUID of the newest audit."""
+        audits = self._get('/audits?sort_key=created_at')['audits']
+        return audits[-1]['uuid']
+
     def assert_exit(self, code, result):
         self.assertEqual(code, result.code, result.text)
 
@@ -114,10 +119,6 @@ class TestEnter(CliTestCase):
             if len(cells) > 2 and cells[2] == name:
                 return cells
         self.fail('No plan row for %s in:\n%s' % (name, text))
-
-    def latest_audit(self):
-        audits = self._get('/audits?sort_key=created_at')['audits']
-        return audits[-1]['uuid']
 
     def test_json_output_is_one_document_for_scripts(self):
         self.load_topology(THREE_HOSTS)
