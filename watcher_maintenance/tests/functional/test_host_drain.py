@@ -222,6 +222,40 @@ class TestDispersal(HostDrainTestCase):
         self.execute(plan)
         self.assertEqual('compute-3', self.host_of('pinned-1'))
 
+    def test_pack_fills_the_fullest_host_that_has_room(self):
+        self.load_topology(cluster(
+            [dict(name='compute-1'),
+             dict(name='compute-2', vcpus=16, memory_mb=32768),
+             dict(name='compute-3', vcpus=16, memory_mb=32768)],
+            [dict(name='vm-{n}', count=2, host='compute-1', vcpus=2,
+                  memory_mb=4096),
+             dict(name='busy-1', host='compute-3', vcpus=8,
+                  memory_mb=16384)]))
+        spread = self.migrations(self.plan_and_actions(self.drain())[1])
+        self.assertEqual({'compute-2'}, {d for _, d in spread.values()})
+        audit = self.drain(placement='pack')
+        plan, actions = self.plan_and_actions(audit)
+        packed = self.migrations(actions)
+        self.assertEqual({'compute-3'}, {d for _, d in packed.values()})
+        self.execute(plan)
+        self.assertEqual(['busy-1', 'vm-1', 'vm-2'],
+                         self.servers_on('compute-3'))
+
+    def test_stopped_guests_stay_when_cold_migration_is_disabled(self):
+        self.load_topology(cluster(
+            hosts('compute-1', 'compute-2'),
+            [dict(name='run-1', host='compute-1'),
+             dict(name='off-1', host='compute-1', state='stopped')]))
+        audit = self.drain(disable_cold_migration=True)
+        self.assertIn('off-1 (stopped, and cold migration is disabled)',
+                      audit['status_message'])
+        plan, actions = self.plan_and_actions(audit)
+        self.assertEqual({'run-1': ('live', 'compute-2')},
+                         self.migrations(actions))
+        self.execute(plan)
+        self.assertEqual(['off-1'], self.servers_on('compute-1'))
+        self.assertEqual('SHUTOFF', self.server('off-1')['status'])
+
     def test_same_cluster_gives_the_same_plan(self):
         self.load_topology(cluster(
             hosts('compute-1', 'compute-2', 'compute-3', 'compute-4'),
@@ -284,6 +318,21 @@ class TestConsolidation(HostDrainTestCase):
                          self.migrations(actions))
         self.execute(plan)
         self.assertEqual(2, len(self.servers_on('compute-3')))
+
+    def test_disabled_backup_node_is_enabled_before_the_drain(self):
+        self.load_topology(cluster(
+            hosts('compute-1', 'compute-2') + [
+                dict(name='compute-3', status='disabled',
+                     disabled_reason='reserved for maintenance')],
+            [dict(name='vm-{n}', count=2, host='compute-1')]))
+        audit = self.drain(backup_node='compute-3')
+        plan, actions = self.plan_and_actions(audit)
+        self.assertEqual(('compute-3', 'enabled'),
+                         (actions[0]['input_parameters']['resource_name'],
+                          actions[0]['input_parameters']['state']))
+        self.execute(plan)
+        self.assertEqual(['vm-1', 'vm-2'], self.servers_on('compute-3'))
+        self.assertEqual('enabled', self.service('compute-3')['status'])
 
     def test_backup_node_without_room_falls_back_and_says_why(self):
         self.load_topology(cluster(
