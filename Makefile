@@ -11,7 +11,7 @@ STAMP = $(VENV)/.installed
 $(STAMP): setup.cfg requirements.txt test-requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,sandbox]'
+	$(BIN)/pip install -q -e '.[test,sandbox,cli]'
 	touch $(STAMP)
 
 demo: $(STAMP)
