@@ -12,7 +12,6 @@ import json
 
 from oslo_log import log
 from watcher import objects
-from watcher.decision_engine.strategy.strategies import base
 
 from watcher_maintenance.planning import restore
 from watcher_maintenance.planning.plan import Outcome
@@ -91,7 +90,7 @@ def last_drain(context, node_name) -> restore.DrainRecord | None:
     return None
 
 
-class HostRestore(base.BaseStrategy):
+class HostRestore(drain_strategy.MaintenanceStrategy):
     """Host Restore
 
     *Description*
@@ -114,11 +113,6 @@ class HostRestore(base.BaseStrategy):
     ``skip_unmovable`` is set, in which case they stay where they are.
     """
 
-    def __init__(self, config, osc=None):
-        super().__init__(config, osc)
-        self._planner = 'maintenance'
-        self.plan = None
-
     @classmethod
     def get_name(cls):
         return 'host_restore'
@@ -126,18 +120,6 @@ class HostRestore(base.BaseStrategy):
     @classmethod
     def get_display_name(cls):
         return 'Host Restore'
-
-    @classmethod
-    def get_translatable_display_name(cls):
-        return 'Host Restore'
-
-    @classmethod
-    def get_goal_name(cls):
-        return 'cluster_maintenance'
-
-    @classmethod
-    def get_config_opts(cls):
-        return []
 
     @classmethod
     def get_schema(cls):
@@ -178,9 +160,6 @@ class HostRestore(base.BaseStrategy):
             'required': ['maintenance_node'],
             'additionalProperties': False,
         }
-
-    def pre_execute(self):
-        self._pre_execute()
 
     def options(self) -> restore.RestoreOptions:
         params = self.input_parameters
@@ -263,9 +242,6 @@ class HostRestore(base.BaseStrategy):
             memory_to_move_mb=sum(m.guest.needs.memory_mb for m in moves),
             guests_on_node=plan.guests_considered,
         )
-
-    def post_execute(self):
-        pass
 
 
 def _host_map(value):

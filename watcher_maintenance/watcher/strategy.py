@@ -39,7 +39,38 @@ def _boolean(description, default):
             'default': default}
 
 
-class HostDrain(base.BaseStrategy):
+class MaintenanceStrategy(base.BaseStrategy):
+    """What the cluster_maintenance strategies share.
+
+    They plan from the cluster data model alone (no datasource) and hand
+    their actions to the ``maintenance`` planner.
+    """
+
+    def __init__(self, config, osc=None):
+        super().__init__(config, osc)
+        self._planner = 'maintenance'
+        self.plan = None
+
+    @classmethod
+    def get_translatable_display_name(cls):
+        return cls.get_display_name()
+
+    @classmethod
+    def get_goal_name(cls):
+        return 'cluster_maintenance'
+
+    @classmethod
+    def get_config_opts(cls):
+        return []
+
+    def pre_execute(self):
+        self._pre_execute()
+
+    def post_execute(self):
+        pass
+
+
+class HostDrain(MaintenanceStrategy):
     """Host Maintenance
 
     *Description*
@@ -68,11 +99,6 @@ class HostDrain(base.BaseStrategy):
     stay, with ``skip_unmovable``).
     """
 
-    def __init__(self, config, osc=None):
-        super().__init__(config, osc)
-        self._planner = 'maintenance'
-        self.plan = None
-
     @classmethod
     def get_name(cls):
         return 'host_drain'
@@ -80,19 +106,6 @@ class HostDrain(base.BaseStrategy):
     @classmethod
     def get_display_name(cls):
         return 'Host Maintenance'
-
-    @classmethod
-    def get_translatable_display_name(cls):
-        return 'Host Maintenance'
-
-    @classmethod
-    def get_goal_name(cls):
-        return 'cluster_maintenance'
-
-    @classmethod
-    def get_config_opts(cls):
-        # No datasource: the drain needs only the cluster data model.
-        return []
 
     @classmethod
     def get_schema(cls):
@@ -155,9 +168,6 @@ class HostDrain(base.BaseStrategy):
             'required': ['maintenance_node'],
             'additionalProperties': False,
         }
-
-    def pre_execute(self):
-        self._pre_execute()
 
     def options(self) -> drain.DrainOptions:
         params = self.input_parameters
@@ -295,9 +305,6 @@ class HostDrain(base.BaseStrategy):
 
     def _parallel(self):
         return self.input_parameters.get('max_parallel_migrations', 1)
-
-    def post_execute(self):
-        pass
 
 
 LOG_HINT = ' ... (full text in the decision-engine log)'
