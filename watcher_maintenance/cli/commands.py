@@ -234,8 +234,8 @@ class PlanCommand(MaintenanceCommand):
                 'Gave up after %g s: action plan %s is still %s and keeps '
                 'running in Watcher. Follow it with `openstack optimize '
                 'maintenance show %s`, or stop it with `openstack optimize '
-                'actionplan cancel %s`.' % (late.seconds, late.uuid,
-                                           late.state, host, late.uuid))
+                'actionplan cancel %s`.' % (
+                    late.seconds, late.uuid, late.state, host, late.uuid))
             document['plan']['state'] = late.state
             self.emit(document)
             return TIMED_OUT

@@ -207,9 +207,8 @@ def _table(title, columns, rows):
 
 
 def print_plan(console, plan, rows, indicator_rows):
-    console.print(_table('Action plan %s (%s)' % (plan['uuid'],
-                                                 plan['state']),
-                         PLAN_COLUMNS, rows))
+    title = 'Action plan %s (%s)' % (plan['uuid'], plan['state'])
+    console.print(_table(title, PLAN_COLUMNS, rows))
     if indicator_rows:
         console.print(_table('Efficacy indicators',
                              ('name', 'value', 'unit', 'description'),

@@ -28,6 +28,7 @@ from watcher_maintenance.planning.inventory import Host
 from watcher_maintenance.planning.inventory import Resources
 from watcher_maintenance.planning.inventory import ServerGroup
 from watcher_maintenance.planning.inventory import ZERO
+from watcher_maintenance.planning.inventory import total_needs
 from watcher_maintenance.planning.placement import DEFAULT_SEARCH_BUDGET
 from watcher_maintenance.planning.placement import Placer
 from watcher_maintenance.planning.placement import largest_first
@@ -251,13 +252,6 @@ def _decide_one(guest: Guest, options: DrainOptions) -> Decision:
                     'servers' % guest.state)
 
 
-def _total(guests: Iterable[Guest]) -> Resources:
-    total = ZERO
-    for guest in guests:
-        total = total + guest.needs
-    return total
-
-
 def _takes_all(host: Host, guests, node_name, groups=None) -> str | None:
     """None if ``host`` can take every guest at once, else why not."""
     if host.name == node_name:
@@ -270,7 +264,7 @@ def _takes_all(host: Host, guests, node_name, groups=None) -> str | None:
     if any(z != host.zone for z in pinned):
         return 'it is in zone %s and guests are pinned to %s' % (
             host.zone or '(unknown)', ', '.join(pinned))
-    need = _total(guests)
+    need = total_needs(guests)
     if not need.fits_within(host.free):
         return 'the guests need %s and it has %s free' % (
             need.describe(), host.free.describe())
@@ -308,7 +302,7 @@ def _consolidate(node, to_move, hosts, options, groups=None):
             if spare is None or spare.guest_count or \
                     _takes_all(spare, to_move, node.name, groups):
                 continue
-            left = spare.free - _total(to_move)
+            left = spare.free - total_needs(to_move)
             fitting.append(((left.memory_mb, left.vcpus, left.disk_gb,
                              spare.name), spare))
         if fitting:
@@ -402,10 +396,12 @@ def _capacity_refusal(node, to_move, candidates, placer, result) -> str:
         head += '.'
     if alone_fits:
         head += (' %s could each fit somewhere alone, but no combination of '
-                 'destinations takes every guest.' % ', '.join(alone_fits[:10]))
+                 'destinations takes every guest.'
+                 % ', '.join(alone_fits[:10]))
     tail = (' All %d guest(s) to move need %s; the %d allowed host(s) have '
-            '%s free in total.' % (len(to_move), _total(to_move).describe(),
-                                   len(candidates), total_free.describe()))
+            '%s free in total.' % (
+                len(to_move), total_needs(to_move).describe(),
+                len(candidates), total_free.describe()))
     if result.exhausted:
         tail += (' The search for a combination stopped at its work limit '
                  'without finding one.')

@@ -57,6 +57,14 @@ def _number(value: float) -> str:
 ZERO = Resources()
 
 
+def total_needs(guests) -> Resources:
+    """What ``guests`` need together."""
+    total = ZERO
+    for guest in guests:
+        total = total + guest.needs
+    return total
+
+
 class GuestState(str, enum.Enum):
     """The guest states the planner distinguishes (Watcher's names)."""
 

@@ -31,6 +31,7 @@ from watcher_maintenance.planning.drain import HostSource
 from watcher_maintenance.planning.inventory import Guest
 from watcher_maintenance.planning.inventory import Host
 from watcher_maintenance.planning.inventory import ZERO
+from watcher_maintenance.planning.inventory import total_needs
 from watcher_maintenance.planning.placement import largest_first
 from watcher_maintenance.planning.plan import Decided
 from watcher_maintenance.planning.plan import Decision
@@ -455,10 +456,10 @@ def _check_final_fit(moving, hosts, free):
         leaving.setdefault(placed.host, []).append(placed.guest)
     problems = []
     for name in sorted(arriving):
-        final = free[name] + _total(leaving.get(name, ())) - \
-            _total(arriving[name])
+        final = free[name] + total_needs(leaving.get(name, ())) - \
+            total_needs(arriving[name])
         if not ZERO.fits_within(final):
-            need = _total(arriving[name])
+            need = total_needs(arriving[name])
             text = ('%s would be over capacity in %s: arriving %s need %s, '
                     'it has %s free' % (
                         name, ' and '.join(ZERO.shortfalls(final)),
@@ -466,7 +467,7 @@ def _check_final_fit(moving, hosts, free):
                         need.describe(), free[name].describe()))
             if leaving.get(name):
                 text += ' plus %s from %s leaving' % (
-                    _total(leaving[name]).describe(),
+                    total_needs(leaving[name]).describe(),
                     ', '.join(g.label for g in leaving[name]))
             problems.append(text)
     if problems:
@@ -474,13 +475,6 @@ def _check_final_fit(moving, hosts, free):
             'The requested distribution does not fit: %s. Nothing was '
             'planned. Change the host map, or free capacity on those hosts, '
             'and run the audit again.' % '; '.join(problems))
-
-
-def _total(guests: Iterable[Guest]) -> Resources:
-    total = ZERO
-    for guest in guests:
-        total = total + guest.needs
-    return total
 
 
 class _OrderSearch:
@@ -498,7 +492,8 @@ class _OrderSearch:
         self.guests = {p.guest.uuid: p.guest for p, _ in moving}
         self.start = {p.guest.uuid: p.host for p, _ in moving}
         self.goal = {p.guest.uuid: d.destination for p, d in moving}
-        self.order = [g.uuid for g in largest_first(list(self.guests.values()))]
+        self.order = [g.uuid for g in
+                      largest_first(list(self.guests.values()))]
         self.hosts = hosts
         self.free = dict(free)
         self.budget = budget

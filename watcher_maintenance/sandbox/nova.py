@@ -580,7 +580,7 @@ class SandboxNova(wnova.NovaAPIEmulator):
         return self.server_action(server_id,
                                   {'os-migrateLive': {'host': hostname}})
 
-    # -- bookkeeping -----------------------------------------------------------
+    # -- bookkeeping ------------------------------------------------------
 
     def _refresh_usage(self):
         """Recompute hypervisor and Placement usage from the servers."""

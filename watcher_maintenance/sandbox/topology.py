@@ -187,8 +187,8 @@ def from_dict(data, where='topology') -> SandboxTopology:
             raise TopologyError('%s: unknown host(s) %s'
                                 % (ctx, ', '.join(missing)))
         topo.aggregates.append(wtopo.Aggregate(
-            id=int(spec.get('id', index + 1)), name=_required(spec, 'name',
-                                                            ctx),
+            id=int(spec.get('id', index + 1)),
+            name=_required(spec, 'name', ctx),
             hosts=list(spec.get('hosts', [])),
             metadata=dict(spec.get('metadata') or {})))
     return topo

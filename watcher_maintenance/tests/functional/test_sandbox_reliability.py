@@ -115,9 +115,8 @@ class TestFailureMidPlan(DrainTestCase):
         for action in moves:
             name = action['input_parameters']['resource_name']
             # Every guest is on the node or where the plan sent it...
-            self.assertIn(self.host_of(name),
-                          (NODE, action['input_parameters']['destination_node']),
-                          name)
+            planned = action['input_parameters']['destination_node']
+            self.assertIn(self.host_of(name), (NODE, planned), name)
             if before[name][1] in ('ACTIVE', 'SHUTOFF'):
                 # ...in the power state it had (cold moves included).
                 self.assertIn(self.server(name)['status'],

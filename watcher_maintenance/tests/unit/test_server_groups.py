@@ -116,8 +116,8 @@ def test_backup_node_is_skipped_when_it_would_break_anti_affinity():
 def test_spare_host_is_not_used_to_stack_an_anti_affinity_group():
     spare = host('spare', enabled=False, disabled_reason='watcher_spare')
     groups = [group('db', 'anti-affinity', ['db-1', 'db-2'])]
-    result = plan([guest('db-1'), guest('db-2')], [spare, host('h1'),
-                                                    host('h2')], groups)
+    result = plan([guest('db-1'), guest('db-2')],
+                  [spare, host('h1'), host('h2')], groups)
     assert result.method is Method.DISPERSAL
     assert 'spare' not in destinations(result).values()
 
