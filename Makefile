@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 
-.PHONY: demo test unit functional bench clean
+.PHONY: demo test unit test-realnova functional bench clean
 
 $(STAMP): setup.cfg requirements.txt test-requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,15 @@ test: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q watcher_maintenance/tests/unit
+
+# Watcher's services against real Nova 34 + Placement 16 (fake virt
+# driver), which run in a virtualenv of their own, made on first use.
+# See doc/source/real_nova.rst.
+NOVA_VENV ?= .venv-nova
+test-realnova: $(STAMP)
+	watcher_maintenance/realnova/make_venv.sh $(NOVA_VENV)
+	WM_REALNOVA=1 WM_NOVA_VENV=$(abspath $(NOVA_VENV)) $(BIN)/python -m \
+		pytest -q -p no:cacheprovider watcher_maintenance/tests/realnova
 
 functional: $(STAMP)
 	$(BIN)/python -m pytest -q watcher_maintenance/tests/functional
