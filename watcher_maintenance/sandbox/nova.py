@@ -5,14 +5,21 @@ hypervisors, services, flavors and aggregates). This module replaces its
 server actions and adds server groups, migration records and failure
 injection:
 
-* ``os-migrateLive`` and ``migrate`` with a ``host`` are refused with 400
-  when the host is the source, unknown, disabled, down, outside the
-  server's pinned availability zone, against a hard server-group policy,
-  or without room in vCPU, RAM or disk. Room is ``(total - reserved) *
-  allocation_ratio`` minus what servers and in-flight migrations hold.
-* Without a ``host`` the same rules filter every host and the one with
-  the most free RAM wins, as nova-scheduler's RAM weigher does; 400 "No
-  valid host was found" when none passes.
+* ``os-migrateLive`` and ``migrate`` to an unknown host or to the
+  server's own host are refused at once with 400.
+* Other destinations must pass the scheduler's rules: enabled, up, in
+  the server's pinned availability zone, within hard server-group
+  policies, with room in vCPU, RAM and disk (room is ``(total -
+  reserved) * allocation_ratio`` minus what servers and in-flight
+  migrations hold). Without a ``host`` the same rules filter every host
+  and the one with the most free RAM wins, as nova-scheduler's RAM
+  weigher does. As in real Nova (``doc/source/real_nova.rst``), a
+  destination failing them is refused with 400 "No valid host was
+  found" only for a live migration before microversion 2.34; from 2.34
+  on, and for every cold migration, the request is accepted (202) and
+  the migration fails: its record ends in ``error`` (with the reason in
+  ``error_reason``, which real Nova keeps in its logs) and the server
+  stays where it was, as it was.
 * A cold migration ends in ``VERIFY_RESIZE``; ``confirmResize`` gives the
   server back the power state it had before (a SHUTOFF server stays
   SHUTOFF).
@@ -62,6 +69,10 @@ _STATUS = {
     'shelved_offloaded': ('SHELVED_OFFLOADED', 4),
 }
 _IN_FLIGHT = ('queued', 'preparing', 'running')
+LATEST_MICROVERSION = (2, 100)
+# From this microversion on, a live migration's destination is checked
+# by the conductor after the API has answered 202.
+LIVE_CHECKED_LATER = (2, 34)
 _MiB_PER_GiB = 1024
 
 
@@ -81,6 +92,19 @@ class NovaError(Exception):
             'code': self.code, 'message': self.message}}
 
 
+def microversion(headers):
+    """The compute microversion a request asks for, as (major, minor)."""
+    value = headers.get('OpenStack-API-Version') or ''
+    if value.lower().startswith('compute '):
+        value = value.split(None, 1)[1].strip()
+    else:
+        value = headers.get('X-OpenStack-Nova-API-Version') or '2.1'
+    if value == 'latest':
+        return LATEST_MICROVERSION
+    major, _, minor = value.partition('.')
+    return int(major), int(minor or 0)
+
+
 def _now():
     return datetime.datetime.now(datetime.timezone.utc).strftime(
         '%Y-%m-%dT%H:%M:%S.%f')
@@ -98,8 +122,9 @@ class _Action(rest.RestController):
     @expose('json')
     def post(self):
         try:
-            code, body = self._nova.server_action(self._server_id,
-                                                  request.json)
+            code, body = self._nova.server_action(
+                self._server_id, request.json,
+                microversion=microversion(request.headers))
         except NovaError as error:
             response.status = error.code
             return error.body()
@@ -431,8 +456,13 @@ class SandboxNova(wnova.NovaAPIEmulator):
             del self.failures[server_id]
         return entry[0]
 
-    def server_action(self, server_id, body):
-        """Apply one ``POST /servers/<id>/action``; (HTTP code, body)."""
+    def server_action(self, server_id, body, microversion=None):
+        """Apply one ``POST /servers/<id>/action``; (HTTP code, body).
+
+        ``microversion`` is the request's, as (major, minor); None (a
+        direct call, not through the API) refuses a bad destination at
+        once, whatever the kind of migration.
+        """
         with self.lock:
             server = self.servers.get(server_id)
             if server is None:
@@ -440,11 +470,13 @@ class SandboxNova(wnova.NovaAPIEmulator):
                                 % server_id)
             if 'os-migrateLive' in body:
                 args = body['os-migrateLive'] or {}
-                return self._migrate(server, args.get('host'), live=True)
+                return self._migrate(server, args.get('host'), live=True,
+                                     microversion=microversion)
             if 'migrate' in body:
                 args = body['migrate'] if isinstance(body['migrate'],
                                                      dict) else {}
-                return self._migrate(server, args.get('host'), live=False)
+                return self._migrate(server, args.get('host'), live=False,
+                                     microversion=microversion)
             if 'confirmResize' in body:
                 return self._confirm(server)
             if 'revertResize' in body:
@@ -478,7 +510,7 @@ class SandboxNova(wnova.NovaAPIEmulator):
         server['OS-EXT-STS:task_state'] = task_state
         server['updated'] = _now()
 
-    def _migrate(self, server, dest, live):
+    def _migrate(self, server, dest, live, microversion=None):
         action = 'os-migrateLive' if live else 'migrate'
         self._require(server, action,
                       ('ACTIVE', 'PAUSED') if live else ('ACTIVE', 'SHUTOFF'))
@@ -487,14 +519,28 @@ class SandboxNova(wnova.NovaAPIEmulator):
             raise NovaError(500, 'Unexpected API Error while migrating %s '
                                  '(failure injected by the sandbox).'
                             % server['name'])
-        if dest:
-            reason = self.refusal(server, dest)
-            if reason:
-                raise NovaError(400, 'No valid host was found. ' + reason
-                                if dest in self.hosts else reason)
-        else:
-            dest = self.schedule(server)
         source = server['OS-EXT-SRV-ATTR:host']
+        if dest and (dest not in self.hosts or dest == source):
+            # Checked by the API itself.
+            raise NovaError(400, self.refusal(server, dest))
+        try:
+            if dest:
+                reason = self.refusal(server, dest)
+                if reason:
+                    raise NovaError(400, 'No valid host was found. '
+                                    + reason)
+            else:
+                dest = self.schedule(server)
+        except NovaError as error:
+            checked_later = microversion is not None and (
+                not live or microversion >= LIVE_CHECKED_LATER)
+            if not checked_later:
+                raise
+            # Accepted; the conductor's scheduling then fails.
+            record = self._record(server, source, None, live)
+            record.update(status='error', error_reason=error.message,
+                          updated_at=_now())
+            return 202, None
         record = self._record(server, source, dest, live)
         if failure == NEVER_COMPLETES:
             record['status'] = 'running'
