@@ -4,7 +4,7 @@ Watcher's weight planner starts migrations two at a time in no set order.
 This planner keeps the order the strategy emitted and builds a chain:
 
     service changes, one after another (enable spare, disable node)
-      -> wave 1 of migrations (max_parallel_migrations actions)
+      -> checkpoint -> wave 1 of migrations (max_parallel_migrations)
       -> checkpoint (waits migration_pause) -> wave 2 -> ...
 
 Each wave waits for the whole previous wave. Watcher's applier runs the
@@ -53,6 +53,10 @@ def chain(actions, parallel, pause, make_checkpoint):
     for index, wave in enumerate(ordering.waves(others, parallel)):
         if index:
             steps.append([make_checkpoint(pause)])
+        elif steps:
+            # Nothing moves if the node could not be taken out of service
+            # (or the spare brought in): no pause, just the check.
+            steps.append([make_checkpoint(0)])
         steps.append(wave)
     ordered, previous = [], []
     for step in steps:

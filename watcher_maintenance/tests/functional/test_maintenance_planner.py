@@ -3,6 +3,10 @@ fail-fast, as executed by Watcher's applier against the sandbox Nova."""
 
 import time
 
+import fixtures
+from pecan import abort
+from watcher.tests.local_fixtures import nova_api_emulator
+
 from watcher_maintenance.sandbox import testing
 
 # Five guests with distinct sizes and names that sort differently.
@@ -42,11 +46,13 @@ class TestMaintenancePlanner(testing.SandboxTestCase):
         for before, after in zip(actions, actions[1:]):
             self.assertEqual([before['uuid']], after['parents'])
         self.assertEqual(
-            ['change_nova_service_state'] + ['migrate',
-                                             'maintenance_checkpoint'] * 4
-            + ['migrate'], [a['action_type'] for a in actions])
+            ['change_nova_service_state'] + ['maintenance_checkpoint',
+                                             'migrate'] * 5,
+            [a['action_type'] for a in actions])
+        first_parent = by_uuid[migrations[0]['parents'][0]]
+        self.assertEqual('maintenance_checkpoint', first_parent['action_type'])
         self.assertEqual('change_nova_service_state',
-                         by_uuid[migrations[0]['parents'][0]]['action_type'])
+                         by_uuid[first_parent['parents'][0]]['action_type'])
         expected = ['b-huge', 'd-big', 'c-mid', 'e-small', 'a-tiny']
         self.assertEqual(expected, [a['input_parameters']['resource_name']
                                     for a in migrations])
@@ -70,15 +76,16 @@ class TestMaintenancePlanner(testing.SandboxTestCase):
                                       migration_pause=1)
         kinds = [a['action_type'] for a in actions]
         self.assertEqual(['change_nova_service_state',
-                          'migrate', 'migrate', 'maintenance_checkpoint',
-                          'migrate', 'migrate', 'maintenance_checkpoint',
-                          'migrate'], kinds)
+                          'maintenance_checkpoint', 'migrate', 'migrate',
+                          'maintenance_checkpoint', 'migrate', 'migrate',
+                          'maintenance_checkpoint', 'migrate'], kinds)
         sleeps = [a for a in actions
                   if a['action_type'] == 'maintenance_checkpoint']
-        self.assertEqual([1, 1], [a['input_parameters']['duration']
-                                  for a in sleeps])
-        wave_one = {a['uuid'] for a in actions[1:3]}
-        self.assertEqual(wave_one, set(actions[3]['parents']))
+        # No pause before the first wave; one second between waves.
+        self.assertEqual([0, 1, 1], [a['input_parameters']['duration']
+                                     for a in sleeps])
+        wave_one = {a['uuid'] for a in actions[2:4]}
+        self.assertEqual(wave_one, set(actions[4]['parents']))
         started = time.monotonic()
         self.assertEqual('SUCCEEDED', self.run_plan(plan['uuid'])['state'])
         # Two one-second pauses really happened.
@@ -112,3 +119,22 @@ class TestMaintenancePlanner(testing.SandboxTestCase):
         self.assertEqual('ACTIVE', self.server('d-big')['status'])
         self.assertEqual('disabled', self.service('compute-1')['status'])
         self.assert_no_overcommit()
+
+    def test_nothing_moves_when_the_node_cannot_be_disabled(self):
+        plan, _ = self.plan_for()
+
+        # Nova refuses the service update (say, a policy change): the
+        # node would stay schedulable, so no guest may start moving.
+        def refuse(controller, service_id):
+            abort(403, detail='Policy does not allow this service update')
+
+        self.useFixture(fixtures.MockPatchObject(
+            nova_api_emulator._ServicesController, 'put', refuse))
+        self.assertEqual('FAILED', self.run_plan(plan['uuid'])['state'])
+        states = [(a['action_type'], a['state'])
+                  for a in self.actions_of(plan['uuid'])]
+        self.assertEqual(('change_nova_service_state', 'FAILED'), states[0])
+        self.assertEqual({'SKIPPED'}, {state for kind, state in states
+                                       if kind == 'migrate'})
+        self.assertEqual([], self.executed_order())
+        self.assertEqual(5, len(self.servers_on('compute-1')))

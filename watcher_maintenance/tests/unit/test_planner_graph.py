@@ -50,10 +50,11 @@ def checkpoints():
 def test_one_at_a_time_is_a_chain_with_checkpoints():
     make, made = checkpoints()
     ordered = planner.chain(drain_actions(3), 1, 0, make)
-    assert shape(ordered) == [('disable', []), ('m1', ['disable']),
-                              ('cp1', ['m1']), ('m2', ['cp1']),
-                              ('cp2', ['m2']), ('m3', ['cp2'])]
-    assert made == [0, 0]
+    assert shape(ordered) == [('disable', []), ('cp1', ['disable']),
+                              ('m1', ['cp1']),
+                              ('cp2', ['m1']), ('m2', ['cp2']),
+                              ('cp3', ['m2']), ('m3', ['cp3'])]
+    assert made == [0, 0, 0]
 
 
 def test_spare_is_enabled_before_the_node_is_disabled():
@@ -62,27 +63,35 @@ def test_spare_is_enabled_before_the_node_is_disabled():
     actions = [actions[2], actions[1], actions[0]]
     ordered = planner.chain(actions, 1, 0, checkpoints()[0])
     assert shape(ordered) == [('enable', []), ('disable', ['enable']),
-                              ('m1', ['disable'])]
+                              ('cp1', ['disable']), ('m1', ['cp1'])]
 
 
 def test_waves_of_parallel_migrations():
     ordered = planner.chain(drain_actions(5), 2, 0, checkpoints()[0])
     assert shape(ordered) == [
-        ('disable', []),
-        ('m1', ['disable']), ('m2', ['disable']),
-        ('cp1', ['m1', 'm2']),
-        ('m3', ['cp1']), ('m4', ['cp1']),
-        ('cp2', ['m3', 'm4']),
-        ('m5', ['cp2'])]
+        ('disable', []), ('cp1', ['disable']),
+        ('m1', ['cp1']), ('m2', ['cp1']),
+        ('cp2', ['m1', 'm2']),
+        ('m3', ['cp2']), ('m4', ['cp2']),
+        ('cp3', ['m3', 'm4']),
+        ('m5', ['cp3'])]
 
 
 def test_pause_is_waited_at_each_checkpoint():
     make, made = checkpoints()
     ordered = planner.chain(drain_actions(3), 2, 30, make)
     assert shape(ordered) == [
-        ('disable', []), ('m1', ['disable']), ('m2', ['disable']),
-        ('cp1', ['m1', 'm2']), ('m3', ['cp1'])]
-    assert made == [30]
+        ('disable', []), ('cp1', ['disable']),
+        ('m1', ['cp1']), ('m2', ['cp1']),
+        ('cp2', ['m1', 'm2']), ('m3', ['cp2'])]
+    # No pause before the first wave, the pause between waves.
+    assert made == [0, 30]
+
+
+def test_migrations_alone_start_at_once():
+    moves = [Action('migrate', 'm%d' % i) for i in (1, 2)]
+    ordered = planner.chain(moves, 1, 0, checkpoints()[0])
+    assert shape(ordered) == [('m1', []), ('cp1', ['m1']), ('m2', ['cp1'])]
 
 
 def test_empty_plan_has_no_actions():
