@@ -208,6 +208,23 @@ class _Migrations(rest.RestController):
         self._nova = nova
 
 
+class _Services(wnova._ServicesController):
+    """Nova forgets a service's disabled reason when it is enabled
+    (checked against Nova 34); Watcher's emulator keeps it."""
+
+    @expose('json')
+    def put(self, service_id):
+        body = super().put(service_id)
+        if request.json.get('status') == 'enabled':
+            with self._emulator.lock:
+                svc = self._emulator.services[service_id]
+                svc['disabled_reason'] = None
+                for hyp in self._emulator.hypervisors.values():
+                    if hyp['hypervisor_hostname'] == svc['host']:
+                        hyp['service']['disabled_reason'] = None
+        return body
+
+
 class _V21(wnova._V21Controller):
     def __init__(self, nova):
         super().__init__(nova)
@@ -219,6 +236,8 @@ class _V21(wnova._V21Controller):
             return _ServerGroups(self._emulator), remainder
         if segment == 'os-migrations':
             return _Migrations(self._emulator), remainder
+        if segment == 'os-services':
+            return _Services(self._emulator), remainder
         return super()._lookup(segment, *remainder)
 
 

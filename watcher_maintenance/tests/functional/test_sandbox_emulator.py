@@ -101,6 +101,17 @@ class TestSandboxNova(testing.SandboxTestCase):
         self.assertEqual('error', record['status'])
         self.assertIn(text, record['error_reason'])
 
+    def test_enabling_a_service_forgets_its_disabled_reason(self):
+        # As Nova 34 does; host_restore and the CLI read the reason.
+        self.assertTrue(self.helper.enable_service_nova_compute('compute-4'))
+        service = self.service('compute-4')
+        self.assertEqual(('enabled', None),
+                         (service['status'], service['disabled_reason']))
+        self.assertTrue(self.helper.disable_service_nova_compute(
+            'compute-4', reason='watcher_maintaining'))
+        self.assertEqual('watcher_maintaining',
+                         self.service('compute-4')['disabled_reason'])
+
     def test_live_migration_to_a_host_with_room_moves_the_server(self):
         self.assertTrue(self.helper.live_migrate_instance(
             self.uuid('web-1'), 'compute-2'))
