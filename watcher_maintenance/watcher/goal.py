@@ -33,8 +33,9 @@ def _indicator_specs():
                'scope, unmovable and skipped, or stopped with cold '
                'migration disabled).'),
         _Amount('memory_to_move_mb', 'Guest memory to migrate.', unit='MiB'),
-        _Count('guests_on_node', 'Guests on the node when it was audited.',
-               required=False),
+        _Count('guests_on_node',
+               'Guests the audit considered (host_drain: the guests on the '
+               'node).', required=False),
         _Amount('estimated_drain_seconds',
                 'Estimated migration time: per wave of parallel migrations, '
                 'the largest guest memory divided by the configured '
@@ -61,8 +62,9 @@ class MaintenanceEfficacy(efficacy_base.EfficacySpecification):
                 value = 100.0 * indicators_map.guests_to_move / on_node
         return [efficacy.Indicator(
             name='evacuated_guests_ratio',
-            description='Share of the node\'s guests that the plan moves '
-                        'off the node.',
+            description='Share of the guests the audit considered that '
+                        'the plan moves: off the node for host_drain, '
+                        'back for host_restore.',
             unit='%', value=value)]
 
 
