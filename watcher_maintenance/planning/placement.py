@@ -88,7 +88,14 @@ class Placer:
         # Most constrained guests first makes the search fail fast.
         search_order = sorted(order, key=lambda g: (len(allowed[g.uuid]),
                                                     order.index(g)))
-        found, exhausted = self._search(search_order, allowed, dict(free))
+        try:
+            found, exhausted = self._search(search_order, allowed,
+                                            dict(free))
+        except RecursionError:
+            # The search recurses once per guest; a node with more guests
+            # than Python's stack allows is reported like an exhausted
+            # search rather than with a traceback.
+            found, exhausted = None, True
         if found is not None:
             return PlacementResult(found, [])
         return PlacementResult({}, stuck, exhausted=exhausted)
