@@ -18,11 +18,11 @@ because it was not confirmed; 4 waiting timed out (Watcher carries on).
 from __future__ import annotations
 
 import argparse
-import json
 
 from osc_lib.command import command
 from rich.console import Console
 
+from watcher_maintenance import params
 from watcher_maintenance.cli import nova
 from watcher_maintenance.cli import render
 from watcher_maintenance.cli import watcher_ops
@@ -36,19 +36,6 @@ TIMED_OUT = 4
 
 FORMATS = ('table', 'json', 'yaml')
 MAINTAINING = 'watcher_maintaining'
-
-
-def _param(text):
-    """``key=value``; the value is read as JSON when it parses (numbers,
-    booleans, objects), else kept as a string."""
-    key, sep, value = text.partition('=')
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(
-            '%r is not key=value, e.g. max_parallel_migrations=2' % text)
-    try:
-        return key, json.loads(value)
-    except ValueError:
-        return key, value
 
 
 def _seconds(text):
@@ -119,8 +106,8 @@ class PlanCommand(MaintenanceCommand):
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
         parser.add_argument(
-            '--param', metavar='KEY=VALUE', type=_param, action='append',
-            default=[], dest='params',
+            '--param', metavar='KEY=VALUE', type=params.parse_key_value,
+            action='append', default=[], dest='params',
             help='Another parameter of the %s strategy (repeatable), e.g. '
                  'max_parallel_migrations=2.' % self.strategy)
         parser.add_argument(

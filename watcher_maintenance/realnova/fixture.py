@@ -27,18 +27,15 @@ import requests
 from keystoneauth1 import noauth
 from keystoneauth1 import session as ks_session
 from openstack import connection as os_connection
-from oslo_config import cfg
 
 from watcher_maintenance.sandbox import services
 from watcher_maintenance.sandbox import topology as sandbox_topology
 
-CONF = cfg.CONF
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.path.join(HERE, 'server.py')
 REPO = os.path.dirname(os.path.dirname(HERE))
-# The Nova microversion Watcher asks for (as in the sandbox): 2.96 and
-# above report a server's pinned availability zone.
-NOVA_API_VERSION = '2.96'
+# The Nova microversion Watcher asks for, as in the sandbox.
+NOVA_API_VERSION = services.NOVA_API_VERSION
 # Watcher's migration polling: 180 x 5 s by default, so a failed cold
 # migration would take 15 minutes. Real migrations here take 1-2 s, but
 # on a loaded 2-core CI machine one took over 12 s, so allow a minute.
@@ -251,13 +248,8 @@ class RealNovaPlacementFixture(fixtures.Fixture):
 
     def setUp(self):
         super().setUp()
-        for group, key, value in (
-                ('nova', 'api_version', NOVA_API_VERSION),
-                ('compute_model', 'enable_extended_attributes', True),
-                ('nova', 'migration_max_retries', MIGRATION_MAX_RETRIES),
-                ('nova', 'migration_interval', MIGRATION_INTERVAL)):
-            CONF.set_override(key, value, group)
-            self.addCleanup(CONF.clear_override, key, group)
+        services.override_watcher_nova_options(
+            self, MIGRATION_MAX_RETRIES, MIGRATION_INTERVAL)
         self.useFixture(fixtures.MockPatch(
             'watcher.common.clients.get_sdk_connection',
             side_effect=self._sdk_connection))

@@ -185,13 +185,7 @@ class RealNovaTestCase(RealNovaOperations, wbase.WatcherFunctionalTestCase):
 
         with mock.patch.object(wbase, 'NovaPlacementFixture', wiring):
             super().setUp()
-        self.nova_fixture = self.env.nova_fixture
-        self.admin_api = services.SandboxClient(
-            self.api_fixture.base_url, user_id=wbase.FAKE_USER_UUID,
-            roles=['admin'])
-        self.topology = self.COMPUTE_TOPOLOGY
-        if self.TOPOLOGY is not None:
-            self.load_topology(self.TOPOLOGY)
+        self.connect_test_case()
 
     def load_topology(self, topology):
         return RealNovaOperations.load_topology(self, topology)

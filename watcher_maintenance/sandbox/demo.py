@@ -15,6 +15,8 @@ import sys
 import time
 import warnings
 
+from watcher_maintenance import params
+
 DEFAULT_NODE = 'compute-03'
 SPARE_REASON = 'watcher_spare'
 
@@ -71,18 +73,6 @@ def _shown(actions):
     return [a for a in actions if a['action_type'] not in _HIDDEN]
 
 
-def parse_parameter(text):
-    """``key=value`` with JSON values (true, 2, 0.5) or plain strings."""
-    key, sep, value = text.partition('=')
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(
-            'expected key=value, as in -p placement=pack, not %r' % text)
-    try:
-        return key, json.loads(value)
-    except ValueError:
-        return key, value
-
-
 def build_parser():
     parser = argparse.ArgumentParser(
         prog='watcher-maintenance',
@@ -101,7 +91,7 @@ def build_parser():
                       help='host to drain (default: %s on the built-in '
                            'cluster, else the first host)' % DEFAULT_NODE)
     demo.add_argument('-p', '--parameter', dest='parameters',
-                      action='append', type=parse_parameter, default=[],
+                      action='append', type=params.parse_key_value, default=[],
                       metavar='KEY=VALUE',
                       help='host_drain parameter, repeatable '
                            '(e.g. -p placement=pack -p '

@@ -49,6 +49,20 @@ AUDIT_DONE = ('SUCCEEDED', 'FAILED', 'CANCELLED')
 PLAN_DONE = ('SUCCEEDED', 'FAILED', 'CANCELLED', 'SUPERSEDED')
 
 
+def override_watcher_nova_options(fixture, max_retries=MIGRATION_MAX_RETRIES,
+                                  interval=MIGRATION_INTERVAL):
+    """Point Watcher at a test Nova the way both test backends need:
+    the microversion that shows AZ pins, extended model attributes, and
+    migration polling short enough for tests. Undone at cleanup."""
+    for group, key, value in (
+            ('nova', 'api_version', NOVA_API_VERSION),
+            ('compute_model', 'enable_extended_attributes', True),
+            ('nova', 'migration_max_retries', max_retries),
+            ('nova', 'migration_interval', interval)):
+        CONF.set_override(key, value, group)
+        fixture.addCleanup(CONF.clear_override, key, group)
+
+
 class SandboxClient(WatcherTestClient):
     """Watcher's test client, asking for the newest API microversion.
 
@@ -82,13 +96,7 @@ class SandboxNovaFixture(NovaPlacementFixture):
             placement=self.placement_emulator)
         if self._topology is not None:
             self.nova_emulator.load_topology(self._topology)
-        for group, key, value in (
-                ('nova', 'api_version', NOVA_API_VERSION),
-                ('compute_model', 'enable_extended_attributes', True),
-                ('nova', 'migration_max_retries', MIGRATION_MAX_RETRIES),
-                ('nova', 'migration_interval', MIGRATION_INTERVAL)):
-            CONF.set_override(key, value, group)
-            self.addCleanup(CONF.clear_override, key, group)
+        override_watcher_nova_options(self)
 
     def reload_topology(self, topology):
         # Placement first: the Nova emulator then writes its usage there.
@@ -126,6 +134,18 @@ class SandboxOperations:
     """
 
     poll_interval = 0.05
+
+    def connect_test_case(self):
+        """The end of a test case's setUp, once Watcher's environment
+        runs: an API client with status messages, and the class's
+        ``TOPOLOGY`` loaded if it names one."""
+        self.nova_fixture = self.env.nova_fixture
+        self.admin_api = SandboxClient(
+            self.api_fixture.base_url, user_id=wbase.FAKE_USER_UUID,
+            roles=['admin'])
+        self.topology = self.COMPUTE_TOPOLOGY
+        if self.TOPOLOGY is not None:
+            self.load_topology(self.TOPOLOGY)
 
     # -- the cluster -------------------------------------------------------
 

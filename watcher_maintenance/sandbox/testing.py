@@ -43,13 +43,7 @@ class SandboxTestCase(services.SandboxOperations,
     def setUp(self):
         with services.sandbox_wiring():
             super().setUp()
-        self.nova_fixture = self.env.nova_fixture
-        self.admin_api = services.SandboxClient(
-            self.api_fixture.base_url, user_id=wbase.FAKE_USER_UUID,
-            roles=['admin'])
-        self.topology = self.COMPUTE_TOPOLOGY
-        if self.TOPOLOGY is not None:
-            self.load_topology(self.TOPOLOGY)
+        self.connect_test_case()
 
     def load_topology(self, topology):
         return services.SandboxOperations.load_topology(self, topology)

@@ -72,6 +72,12 @@ class ModelHosts:
     def names(self):
         return self._names
 
+    def use_zones(self, zones):
+        """Host -> availability zone, learnt once guests turn out to be
+        pinned; hosts built from now on carry their zone."""
+        self._zones = zones
+        self._built.clear()
+
     def node(self, name):
         return self._nodes.get(name)
 

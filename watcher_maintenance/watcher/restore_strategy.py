@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 
-from oslo_log import log
 from watcher import objects
 
 from watcher_maintenance.planning import restore
@@ -18,8 +17,6 @@ from watcher_maintenance.planning.plan import Outcome
 from watcher_maintenance.planning.plan import PlanningRefused
 from watcher_maintenance.watcher import model_adapter
 from watcher_maintenance.watcher import strategy as drain_strategy
-
-LOG = log.getLogger(__name__)
 
 DRAIN_STRATEGY = 'host_drain'
 # Action plans that ran, completely or in part.
@@ -162,17 +159,9 @@ class HostRestore(drain_strategy.MaintenanceStrategy):
         }
 
     def options(self) -> restore.RestoreOptions:
-        params = self.input_parameters
         return restore.RestoreOptions(
-            force=params.get('force', False),
-            disable_live_migration=params.get('disable_live_migration',
-                                              False),
-            disable_cold_migration=params.get('disable_cold_migration',
-                                              False),
-            live_migrate_local_disk=params.get('live_migrate_local_disk',
-                                               True),
-            skip_unmovable=params.get('skip_unmovable', False),
-        )
+            force=self.input_parameters.get('force', False),
+            **self.migration_rules())
 
     def do_execute(self, audit=None):
         params = self.input_parameters
@@ -195,16 +184,8 @@ class HostRestore(drain_strategy.MaintenanceStrategy):
                 node_name, hosts, ModelGuests(model), drained=drained,
                 host_map=host_map, options=self.options())
         except PlanningRefused as refusal:
-            LOG.error('host_restore refused to plan: %s', refusal.message)
-            if audit is not None:
-                audit.status_message = drain_strategy._fit(refusal.message)
-            raise drain_strategy.DrainRefused(reason=refusal.message)
-
-        LOG.info('host_restore plan: %s', self.plan.summary())
-        for move in self.plan.moves:
-            LOG.info('host_restore: %s', move.describe())
-        if audit is not None:
-            audit.status_message = drain_strategy._fit(self.plan.summary())
+            self.refuse(audit, refusal)
+        self.announce(audit, self.plan.moves)
         self._add_actions(hosts)
         self._add_indicators()
 

@@ -69,6 +69,35 @@ class MaintenanceStrategy(base.BaseStrategy):
     def post_execute(self):
         pass
 
+    def refuse(self, audit, refusal):
+        """Fail the audit with the planner's sentence as its message."""
+        LOG.error('%s refused to plan: %s', self.get_name(), refusal.message)
+        if audit is not None:
+            audit.status_message = _fit(refusal.message)
+        raise DrainRefused(reason=refusal.message)
+
+    def announce(self, audit, steps):
+        """Log the plan with one line per step, and summarise it on the
+        audit."""
+        LOG.info('%s plan: %s', self.get_name(), self.plan.summary())
+        for step in steps:
+            LOG.info('%s: %s', self.get_name(), step.describe())
+        if audit is not None:
+            audit.status_message = _fit(self.plan.summary())
+
+    def migration_rules(self) -> dict:
+        """The audit's switches for how a guest's state becomes an
+        action; drain and restore options take them alike."""
+        params = self.input_parameters
+        return dict(
+            disable_live_migration=params.get('disable_live_migration',
+                                              False),
+            disable_cold_migration=params.get('disable_cold_migration',
+                                              False),
+            live_migrate_local_disk=params.get('live_migrate_local_disk',
+                                               True),
+            skip_unmovable=params.get('skip_unmovable', False))
+
 
 class HostDrain(MaintenanceStrategy):
     """Host Maintenance
@@ -175,15 +204,8 @@ class HostDrain(MaintenanceStrategy):
             backup_node=params.get('backup_node'),
             use_spare_nodes=params.get('use_spare_nodes', True),
             placement=params.get('placement', weighers.SPREAD),
-            disable_live_migration=params.get('disable_live_migration',
-                                              False),
-            disable_cold_migration=params.get('disable_cold_migration',
-                                              False),
-            live_migrate_local_disk=params.get('live_migrate_local_disk',
-                                               True),
-            skip_unmovable=params.get('skip_unmovable', False),
             spare_reason=conf.CONF.watcher_maintenance.spare_reason,
-        )
+            **self.migration_rules())
 
     def do_execute(self, audit=None):
         node_name = self.input_parameters.get('maintenance_node')
@@ -193,9 +215,8 @@ class HostDrain(MaintenanceStrategy):
         guests = model_adapter.guests_of(model, node) if node else []
         try:
             if any(g.pinned_zone for g in guests):
-                hosts = model_adapter.ModelHosts(
-                    model, zones=self._ask_nova('availability zones',
-                                                self._host_zones))
+                hosts.use_zones(self._ask_nova('availability zones',
+                                               self._host_zones))
             groups = []
             if any(not g.excluded for g in guests):
                 groups = model_adapter.server_groups(
@@ -205,16 +226,8 @@ class HostDrain(MaintenanceStrategy):
             self.plan = drain.plan_drain(node_name, guests, hosts,
                                          self.options(), groups)
         except PlanningRefused as refusal:
-            LOG.error('host_drain refused to plan: %s', refusal.message)
-            if audit is not None:
-                audit.status_message = _fit(refusal.message)
-            raise DrainRefused(reason=refusal.message)
-
-        LOG.info('host_drain plan: %s', self.plan.summary())
-        for decision in self.plan.decisions:
-            LOG.info('host_drain: %s', decision.describe())
-        if audit is not None:
-            audit.status_message = _fit(self.plan.summary())
+            self.refuse(audit, refusal)
+        self.announce(audit, self.plan.decisions)
         self._add_actions(hosts)
         self._add_indicators()
 
