@@ -79,6 +79,12 @@ class DrainPlan(Decided):
         return len(self.decisions)
 
     @property
+    def move_waits(self) -> None:
+        # Every move leaves the node for a host the placement counted
+        # them all on at once: no move waits for another.
+        return None
+
+    @property
     def evacuated_share(self) -> float:
         """Share of the node's guests the plan moves off it (0..1)."""
         if not self.decisions:

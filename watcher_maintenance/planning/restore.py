@@ -26,6 +26,7 @@ from typing import Iterable, Mapping, Protocol, Sequence
 
 from watcher_maintenance.planning import constraints
 from watcher_maintenance.planning import drain
+from watcher_maintenance.planning import ordering
 from watcher_maintenance.planning import weighers
 from watcher_maintenance.planning.drain import HostSource
 from watcher_maintenance.planning.inventory import Guest
@@ -135,6 +136,8 @@ class Move:
     # A step aside: the guest goes to ``destination`` only to make room,
     # and moves on to its own host later in the plan.
     staging: bool = False
+    # Indices of earlier moves of the plan that must finish first.
+    waits_for: frozenset[int] = frozenset()
 
     def describe(self) -> str:
         return '%s: %s migration %s -> %s (%s)' % (
@@ -155,6 +158,11 @@ class RestorePlan(Decided):
     @property
     def guests_considered(self) -> int:
         return len(self.decisions) + len(self.in_place)
+
+    @property
+    def move_waits(self) -> list[frozenset[int]]:
+        """For each move, the earlier moves it must wait for."""
+        return [m.waits_for for m in self.moves]
 
     def summary(self) -> str:
         """One paragraph an operator can read in the audit listing.
@@ -444,7 +452,11 @@ def order_moves(moving: Sequence[tuple[Placed, Decision]], hosts: HostSource,
                               decision.destination))
         moves.append(Move(placed.guest, decision.outcome, source,
                           destination, reason, staging))
-    return moves
+    touched = {m.source for m in moves} | {m.destination for m in moves}
+    waits = ordering.waits_for(
+        moves, {name: hosts.host(name).free for name in touched})
+    return [dataclasses.replace(move, waits_for=after)
+            for move, after in zip(moves, waits)]
 
 
 def _check_final_fit(moving, hosts, free):

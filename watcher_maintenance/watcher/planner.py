@@ -36,12 +36,22 @@ def pacing(strategy):
             float(params.get('migration_pause', 0)))
 
 
-def chain(actions, parallel, pause, make_checkpoint):
+def move_waits(strategy):
+    """For each migration the strategy emitted, the earlier ones it must
+    wait for (None when none waits)."""
+    plan = getattr(strategy, 'plan', None)
+    return getattr(plan, 'move_waits', None)
+
+
+def chain(actions, parallel, pause, make_checkpoint, waits=None):
     """Link ``actions`` (in order) into the maintenance action graph.
 
     ``actions`` are objects with ``action_type``, ``uuid``,
     ``input_parameters`` and a ``parents`` list;
     ``make_checkpoint(duration)`` returns a new checkpoint action.
+    ``waits[i]`` lists the earlier migrations the i-th one must wait for:
+    a migration never shares a wave with one it waits for, whatever
+    ``parallel`` allows.
     Returns every action of the graph, checkpoints included, in run order.
     """
     service = [a for a in actions if a.action_type in SERVICE_ACTIONS]
@@ -50,7 +60,7 @@ def chain(actions, parallel, pause, make_checkpoint):
                  != 'enabled')
     others = [a for a in actions if a.action_type not in SERVICE_ACTIONS]
     steps = [[a] for a in service]
-    for index, wave in enumerate(ordering.waves(others, parallel)):
+    for index, wave in enumerate(ordering.waves(others, parallel, waits)):
         if index:
             steps.append([make_checkpoint(pause)])
         elif steps:
@@ -77,6 +87,7 @@ class MaintenancePlanner(weight.WeightPlanner):
     def schedule(self, context, audit_id, solution):
         action_plan = self.create_action_plan(context, audit_id, solution)
         parallel, pause = pacing(solution.strategy)
+        waits = move_waits(solution.strategy)
 
         def new_action(**fields):
             return objects.Action(context, uuid=utils.generate_uuid(),
@@ -84,10 +95,14 @@ class MaintenancePlanner(weight.WeightPlanner):
                                   **fields)
 
         actions = [new_action(**a) for a in solution.actions]
-        ordered = chain(actions, parallel, pause, lambda duration: new_action(
-            action_type=CHECKPOINT,
-            input_parameters={'duration': duration,
-                              'action_plan_uuid': action_plan.uuid}))
+
+        def checkpoint(duration):
+            return new_action(
+                action_type=CHECKPOINT,
+                input_parameters={'duration': duration,
+                                  'action_plan_uuid': action_plan.uuid})
+
+        ordered = chain(actions, parallel, pause, checkpoint, waits)
 
         self._create_efficacy_indicators(context, action_plan.id,
                                          solution.efficacy_indicators)

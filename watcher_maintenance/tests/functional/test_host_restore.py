@@ -116,7 +116,7 @@ class TestHostRestore(testing.SandboxTestCase):
                             'return_guests=none')
         self.assertEqual('disabled', self.service('compute-1')['status'])
 
-    def test_host_map_is_realised_exactly_with_a_swap(self):
+    def load_full_hosts_to_swap(self):
         # compute-1 and compute-2 are full; a and b trade places, so one
         # of them must wait on compute-3 (the node leaving maintenance).
         self.load_topology(cluster(
@@ -128,9 +128,30 @@ class TestHostRestore(testing.SandboxTestCase):
              {'name': 'b', 'host': 'compute-2', 'vcpus': 4},
              {'name': 'y', 'host': 'compute-2', 'vcpus': 4},
              {'name': 'c', 'host': 'compute-3'}]))
-        host_map = {'compute-1': [self.server('b')['id'], 'x'],
-                    'compute-2': ['a', 'y'],
-                    'compute-3': ['c']}
+        return {'compute-1': [self.server('b')['id'], 'x'],
+                'compute-2': ['a', 'y'],
+                'compute-3': ['c']}
+
+    def test_swap_with_parallel_migrations_waits_for_the_room(self):
+        host_map = self.load_full_hosts_to_swap()
+        audit = self.restore({'maintenance_node': 'compute-3',
+                              'host_map': host_map,
+                              'max_parallel_migrations': 4})
+        plan, actions = self.run_audit_plan(audit)
+        self.assertEqual({'compute-1': ['b', 'x'], 'compute-2': ['a', 'y'],
+                          'compute-3': ['c']},
+                         {h: self.servers_on(h) for h in host_map})
+        # Each of the three moves needs room the one before it frees, so
+        # each runs alone, after a checkpoint, whatever the parallelism.
+        by_uuid = {a['uuid']: a for a in actions}
+        migrations = [a for a in actions if a['action_type'] == 'migrate']
+        self.assertEqual(3, len(migrations))
+        for later in migrations[1:]:
+            self.assertEqual(['maintenance_checkpoint'], [
+                by_uuid[p]['action_type'] for p in later['parents']])
+
+    def test_host_map_is_realised_exactly_with_a_swap(self):
+        host_map = self.load_full_hosts_to_swap()
         audit = self.restore({'maintenance_node': 'compute-3',
                               'host_map': host_map})
         self.assertIn('via compute-3', audit['status_message'])

@@ -133,3 +133,68 @@ def test_estimate_sums_the_largest_guest_of_each_wave():
     assert ordering.estimated_seconds(guests, 1, 10000) == pytest.approx(
         6.87 + 3.44 + 0.86, abs=0.1)
     assert ordering.estimated_seconds([], 1, 10000) == 0
+
+
+class Step:
+    """A planned migration as the ordering sees it."""
+
+    def __init__(self, name, source, destination, vcpus):
+        self.guest = Guest('u-' + name, name, 'active',
+                           Resources(vcpus, 1024, 0))
+        self.source = source
+        self.destination = destination
+
+
+def swap_through_a_third_host():
+    # c1 and c2 are full (4 of 4 vCPU each); a and b trade places, a
+    # stepping aside on c3 first. Run one at a time, each move fits.
+    steps = [Step('a', 'c1', 'c3', 2), Step('b', 'c2', 'c1', 2),
+             Step('a', 'c3', 'c2', 2)]
+    free = {'c1': Resources(0, 0, 0), 'c2': Resources(0, 0, 0),
+            'c3': Resources(4, 4096, 0)}
+    return steps, free
+
+
+def test_a_move_into_room_another_frees_waits_for_it():
+    steps, free = swap_through_a_third_host()
+    # b needs a gone from c1; a's last move needs its own step aside
+    # done and b gone from c2.
+    assert ordering.waits_for(steps, free) == [
+        frozenset(), frozenset({0}), frozenset({0, 1})]
+
+
+def test_moves_into_free_room_wait_for_nothing():
+    steps = [Step('a', 'c1', 'c3', 2), Step('b', 'c2', 'c3', 2)]
+    free = {'c1': Resources(0, 0, 0), 'c2': Resources(0, 0, 0),
+            'c3': Resources(4, 4096, 0)}
+    assert ordering.waits_for(steps, free) == [frozenset(), frozenset()]
+
+
+def test_earlier_arrivals_are_counted_as_claimed():
+    # c3 has room for one; the second arrival there needs x to leave c3,
+    # even though run one at a time a and b would not collide.
+    steps = [Step('a', 'c1', 'c3', 2), Step('x', 'c3', 'c4', 2),
+             Step('b', 'c2', 'c3', 2)]
+    free = {'c1': Resources(0, 0, 0), 'c2': Resources(0, 0, 0),
+            'c3': Resources(2, 4096, 0), 'c4': Resources(8, 8192, 0)}
+    assert ordering.waits_for(steps, free) == [
+        frozenset(), frozenset(), frozenset({1})]
+
+
+def test_dependent_moves_never_share_a_wave():
+    steps, free = swap_through_a_third_host()
+    moves = [Action('migrate', s.guest.name + '-' + s.destination)
+             for s in steps]
+    ordered = planner.chain(moves, 4, 0, checkpoints()[0],
+                            ordering.waits_for(steps, free))
+    assert shape(ordered) == [
+        ('a-c3', []), ('cp1', ['a-c3']), ('b-c1', ['cp1']),
+        ('cp2', ['b-c1']), ('a-c2', ['cp2'])]
+
+
+def test_independent_moves_still_run_together():
+    moves = [Action('migrate', 'm%d' % i) for i in (1, 2, 3)]
+    waits = [frozenset(), frozenset(), frozenset({1})]
+    ordered = planner.chain(moves, 4, 0, checkpoints()[0], waits)
+    assert shape(ordered) == [
+        ('m1', []), ('m2', []), ('cp1', ['m1', 'm2']), ('m3', ['cp1'])]
