@@ -61,9 +61,10 @@ def problems(moves: Sequence[PlannedMove],
 
     ``servers`` maps each moving guest's UUID to what Nova reports of it
     (None: deleted; a deleted guest, or one no longer on its source, is
-    no problem: its move is skipped); ``hosts`` each destination to its live state and
-    Placement usage (None: gone); ``groups`` are the server groups of the
-    moving guests with their members where Nova has them now. An empty
+    no problem: its move is skipped); ``hosts`` each destination to its
+    live state and Placement usage (None: gone); ``groups`` are the
+    server groups of the moving guests with their members where Nova has
+    them now. An empty
     list means every move may start.
     """
     found = []

@@ -34,8 +34,9 @@ _IN_PROCESS = threading.Lock()
 class PlanningLock:
     """Held from reading other plans until this plan is saved."""
 
-    def __init__(self, timeout: float):
+    def __init__(self, timeout: float, engine=None):
         self.timeout = timeout
+        self._engine = engine
         self._connection = None
         self._held = False
 
@@ -44,7 +45,7 @@ class PlanningLock:
             raise self._busy()
         self._held = True
         try:
-            engine = enginefacade.writer.get_engine()
+            engine = self._engine or enginefacade.writer.get_engine()
             if engine.dialect.name == 'mysql':
                 self._connection = engine.connect()
                 got = self._connection.execute(
