@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 
-.PHONY: demo test unit test-realnova functional bench clean
+.PHONY: demo test unit test-realnova functional bench pep8 clean
 
 $(STAMP): setup.cfg requirements.txt test-requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ test-realnova: $(STAMP)
 	watcher_maintenance/realnova/make_venv.sh $(NOVA_VENV)
 	WM_REALNOVA=1 WM_NOVA_VENV=$(abspath $(NOVA_VENV)) $(BIN)/python -m \
 		pytest -q -p no:cacheprovider watcher_maintenance/tests/realnova
+
+# Style checks (flake8), as tox -e pep8 runs them.
+pep8: $(STAMP)
+	$(BIN)/pip install -q flake8
+	$(BIN)/python -m flake8 watcher_maintenance benchmarks
 
 functional: $(STAMP)
 	$(BIN)/python -m pytest -q watcher_maintenance/tests/functional
