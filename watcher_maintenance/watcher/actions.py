@@ -114,7 +114,21 @@ class MaintenanceCheckpoint(base.BaseAction):
         node = self.input_parameters.get(self.EMPTY_NODE)
         if not wanted and not node:
             return None
-        cloud = live_state.LiveCloud()
+        try:
+            return self._check(live_state.LiveCloud(), actions, wanted, node)
+        except Exception as error:
+            # Without the facts the check cannot vouch for the next step,
+            # so nothing more runs; the plan stops with a sentence.
+            LOG.exception('Maintenance checkpoint could not read the cloud')
+            return ('Could not check %s against Nova and Placement (%s: '
+                    '%s), so nothing further was started. Check that the '
+                    'applier can reach Nova and Placement with admin rights, '
+                    'then run the audit again.' % (
+                        'that %s is empty' % node if node else
+                        'the next wave of migrations',
+                        type(error).__name__, error))
+
+    def _check(self, cloud, actions, wanted, node):
         if node:
             return recheck.strays(
                 {g.uuid: g.name for g in cloud.guests_on(node)},
