@@ -150,12 +150,11 @@ def step(node, service, watcher, options=Options()):
 def _ask(node, service, watcher, options, strategy, parameters):
     """Create the audit, or queue while Watcher would cancel it."""
     if watcher.busy and not options.force_audits:
+        verb = 'drain' if strategy == DRAIN else 'restore'
         return Step(QUEUE, state=QUEUED if strategy == DRAIN else RESTORING,
-                    message=(
-            'Waiting to %s %s: %s is running and Watcher would cancel a '
-            'new audit now; retrying when it ends.' % (
-                'drain' if strategy == DRAIN else 'restore',
-                service.host, watcher.busy)))
+                    message='Waiting to %s %s: %s is running and Watcher '
+                    'would cancel a new audit now; retrying when it ends.'
+                    % (verb, service.host, watcher.busy))
     params = dict(parameters, maintenance_node=service.host)
     return Step(CREATE_AUDIT, strategy=strategy, parameters=params,
                 force=options.force_audits,
@@ -213,6 +212,8 @@ def _drain(node, service, watcher, options):
 
 
 def _drain_done(service, plan):
+    if service.guests_left is None:    # Nova unreadable: cannot confirm
+        return Step(WAIT)
     if service.guests_left:
         return _failed(FAILED, (
             '%s still holds %d guest(s) after %s; nothing was lost, but '

@@ -460,8 +460,9 @@ class StandInApiServer:
     def _select(self, request, plural, namespace):
         labels = _parse_selector(request.query.get('labelSelector'))
         fields = _parse_selector(request.query.get('fieldSelector'))
-        for (kind, ns, _), obj in sorted(self.store.objects.items(),
-                                         key=lambda kv: (kv[0][1] or '', kv[0][2])):
+        ordered = sorted(self.store.objects.items(),
+                         key=lambda kv: (kv[0][1] or '', kv[0][2]))
+        for (kind, ns, _), obj in ordered:
             if kind != plural or (namespace and ns != namespace):
                 continue
             if not _matches(
@@ -665,5 +666,3 @@ class StandInApiServer:
         if 'maxUnavailable' in spec:
             return int(spec['maxUnavailable'])
         return healthy - int(spec.get('minAvailable', 0))
-
-
