@@ -86,11 +86,12 @@ def tick(name, body, meta, spec, patch, memo, logger, **_):
             if memo.guard.hold(name, body['metadata'].get('uid')):
                 logger.info('Holding kubectl drain on %s', name)
         elif memo.guard.release(name):
-            kopf.info(body, reason='DrainReleased', message=(
-                'kubectl drain of %s may proceed: %s.' % (
-                    name, 'the hypervisor is drained'
-                    if after.state == reconcile.DRAINED
-                    else 'released by annotation')))
+            why = ('the hypervisor is drained'
+                   if after.state == reconcile.DRAINED
+                   else 'released by annotation')
+            kopf.event(body, type='Normal', reason='DrainReleased',
+                       message='kubectl drain of %s may proceed: %s.'
+                       % (name, why))
 
 
 def apply(step, node, watcher, openstack, body):
@@ -141,7 +142,7 @@ def tell(body, annotations, changes, step):
             'annotations') or {}).get(wm_settings.MESSAGE):
         return
     reason = annotations.get(wm_settings.STATE) or 'Unmapped'
-    if step.warning:
-        kopf.warn(body, reason=reason, message=message)
-    else:
-        kopf.info(body, reason=reason, message=message)
+    # kopf.event, not kopf.info: posting.level keeps kopf's own INFO
+    # logs (one per tick) off the Node, and would drop info() too.
+    kopf.event(body, type='Warning' if step.warning else 'Normal',
+               reason=reason, message=message)

@@ -20,8 +20,10 @@ the next tick looks again.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 
 MAINTAINING_REASON = 'watcher_maintaining'
+AUDIT_NAME_LIMIT = 63    # Watcher's audits.name column
 
 DRAIN = 'host_drain'
 RESTORE = 'host_restore'
@@ -126,7 +128,12 @@ def audit_name(strategy, host, request_id, attempt):
     """Unique per request and attempt, so a restarted controller adopts
     the audit it created (Watcher answers 409 to a second one)."""
     kind = 'drain' if strategy == DRAIN else 'restore'
-    return 'k8s-%s-%s-%s-%d' % (kind, host, request_id, attempt)
+    name = 'k8s-%s-%s-%s-%d' % (kind, host, request_id, attempt)
+    if len(name) > AUDIT_NAME_LIMIT:    # long FQDNs: keep it unique
+        digest = hashlib.sha1(host.encode()).hexdigest()[:8]
+        name = 'k8s-%s-%s-%s-%s-%d' % (kind, host[:24], digest,
+                                       request_id, attempt)
+    return name[:AUDIT_NAME_LIMIT]
 
 
 def step(node, service, watcher, options=Options()):

@@ -291,7 +291,9 @@ class StandInApiServer:
                                      self._subresource)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, '127.0.0.1', 0)
+        # Open watches end at shutdown; nothing to wait for.
+        site = web.TCPSite(self._runner, '127.0.0.1', 0,
+                           shutdown_timeout=0.5)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]
         self.url = 'http://127.0.0.1:%d' % port

@@ -315,3 +315,12 @@ def test_host_mapping_refuses_none_or_several():
     assert host is None and 'matches no nova-compute service' in reason
     host, reason = r.nova_host_for('c', None, ['c', 'c'])
     assert host is None and '2 nova-compute services' in reason
+
+
+def test_audit_names_of_long_hosts_stay_unique_and_fit():
+    long_a = 'compute-1.' + 'rack-7.' * 10 + 'example.org'
+    long_b = 'compute-2.' + 'rack-7.' * 10 + 'example.org'
+    name_a = r.audit_name(r.DRAIN, long_a, 'r123456', 3)
+    name_b = r.audit_name(r.DRAIN, long_b, 'r123456', 3)
+    assert len(name_a) <= r.AUDIT_NAME_LIMIT
+    assert name_a != name_b and name_a.endswith('-r123456-3')
