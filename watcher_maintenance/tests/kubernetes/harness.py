@@ -155,7 +155,7 @@ class BridgeTestCase(testing.SandboxTestCase):
         return self.state(name)
 
     def audits(self):
-        return self._get('/audits?limit=0')['audits']
+        return self._get('/audits/detail')['audits']
 
 
 def _stop(process):

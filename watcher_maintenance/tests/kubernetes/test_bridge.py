@@ -55,3 +55,91 @@ class TestDrainAndRestore(harness.BridgeTestCase):
                           lambda: self.guard_budget_exists('compute-1')
                           and self.guard_pod_exists('compute-1'))
         self.assert_no_overcommit()
+
+    def test_someone_elses_disable_stays_on_uncordon(self):
+        with self.controller():
+            self.kubectl('cordon', 'compute-1')
+            self.wait_state('compute-1', 'Drained')
+            # Hardware work starts while the node is empty.
+            self.set_service('compute-1', 'disabled', 'hardware ticket 42')
+            self.kubectl('uncordon', 'compute-1')
+            self.wait_state('compute-1', 'Restored')
+            self.assertEqual(('disabled', 'hardware ticket 42'), (
+                self.service('compute-1')['status'],
+                self.service('compute-1')['disabled_reason']))
+            message = self.annotation('compute-1', wm.MESSAGE)
+            self.assertIn('stays disabled', message)
+            self.assertIn('hardware ticket 42', message)
+            self.assertIn(('Warning', 'Restored', message),
+                          self.events('compute-1'))
+
+    def test_restarted_controller_adopts_its_audit(self):
+        with self.controller():
+            self.kubectl('cordon', 'compute-1')
+            audit = self.wait_for(
+                'the drain audit of compute-1',
+                lambda: self.annotation('compute-1', wm.AUDIT))
+        # As if it had died after creating the audit but before writing
+        # it down on the Node.
+        self.kubectl('annotate', 'node', 'compute-1', wm.AUDIT + '-')
+        with self.controller():
+            self.wait_state('compute-1', 'Drained')
+        self.assertEqual(audit, self.annotation('compute-1', wm.AUDIT))
+        drains = [a for a in self.audits()
+                  if a['name'].startswith('k8s-drain-compute-1-')]
+        self.assertEqual([audit], [a['uuid'] for a in drains])
+        self.assertEqual([], self.servers_on('compute-1'))
+
+
+class TestRefusedDrain(harness.BridgeTestCase):
+
+    TOPOLOGY = cluster(
+        [{'name': 'compute-1'}, {'name': 'compute-2', 'vcpus': 8}],
+        [{'name': 'big-1', 'host': 'compute-1', 'vcpus': 8},
+         {'name': 'small-1', 'host': 'compute-2', 'vcpus': 2}])
+
+    def test_refusal_fails_on_the_node_and_keeps_drain_held(self):
+        with self.controller():
+            self.kubectl('cordon', 'compute-1')
+            self.wait_state('compute-1', 'Failed')
+            message = self.annotation('compute-1', wm.MESSAGE)
+            self.assertIn('Watcher refused to drain compute-1', message)
+            self.assertIn('big-1 needs 8 vCPU', message)
+            self.assertIn('kubectl drain stays held', message)
+            self.assertIn(('Warning', 'Failed', message),
+                          self.events('compute-1'))
+            drain = self.kubectl('drain', 'compute-1', '--timeout=3s',
+                                 check=False)
+            self.assertNotEqual(0, drain.returncode)
+            self.assertIn(BUDGET_REFUSAL, drain.stderr)
+            self.assertTrue(self.guard_pod_exists('compute-1'))
+            self.assertEqual(['big-1'], self.servers_on('compute-1'))
+            self.assertEqual('enabled', self.service('compute-1')['status'])
+
+
+class TestTwoNodes(harness.BridgeTestCase):
+
+    TOPOLOGY = cluster(
+        [{'name': 'compute-1'}, {'name': 'compute-2'},
+         {'name': 'compute-3'}, {'name': 'compute-4'}],
+        [{'name': 'web-{n}', 'count': 2, 'host': 'compute-1'},
+         {'name': 'db-{n}', 'count': 2, 'host': 'compute-2'}])
+
+    def test_two_nodes_cordoned_together_both_drain(self):
+        with self.controller():
+            self.kubectl('cordon', 'compute-1', 'compute-2')
+            self.wait_state('compute-1', 'Drained')
+            self.wait_state('compute-2', 'Drained')
+        self.assertEqual([], self.servers_on('compute-1'))
+        self.assertEqual([], self.servers_on('compute-2'))
+        self.assert_no_overcommit()
+        # Each node ends on an audit of its own that succeeded; one that
+        # Watcher cancelled under the other's running plan was asked
+        # again, never reported as a failure.
+        succeeded = {a['uuid']: a['parameters']['maintenance_node']
+                     for a in self.audits() if a['state'] == 'SUCCEEDED'}
+        for node in ('compute-1', 'compute-2'):
+            self.assertEqual(node, succeeded.get(
+                self.annotation(node, wm.AUDIT)))
+            self.assertNotIn('Failed',
+                             [e[1] for e in self.events(node)])
