@@ -201,8 +201,7 @@ class Store:
         self.objects = {}          # (plural, namespace, name) -> object
         self.version = 0
         self.history = []          # (version, plural, type, object)
-        self.changed = asyncio.Condition()
-        self.lock = threading.Lock()
+        self.watchers = set()      # an asyncio.Event per open watch
 
     def bump(self):
         self.version += 1
@@ -212,8 +211,8 @@ class Store:
         self.history.append((int(obj['metadata']['resourceVersion']),
                              plural, event_type, copy.deepcopy(obj)))
         del self.history[:-HISTORY]
-        async with self.changed:
-            self.changed.notify_all()
+        for changed in self.watchers:
+            changed.set()
 
 
 class StandInApiServer:
@@ -508,6 +507,8 @@ class StandInApiServer:
                 return response
         loop = asyncio.get_running_loop()
         end = loop.time() + timeout
+        changed = asyncio.Event()
+        store.watchers.add(changed)
         try:
             while loop.time() < end:
                 for version, kind, event_type, obj in list(store.history):
@@ -523,15 +524,16 @@ class StandInApiServer:
                     if not _matches(lambda k: _field(obj, k), fields):
                         continue
                     await self._send(response, event_type, obj)
-                async with store.changed:
-                    try:
-                        await asyncio.wait_for(
-                            store.changed.wait(),
-                            timeout=max(0.01, end - loop.time()))
-                    except asyncio.TimeoutError:
-                        pass
+                try:
+                    await asyncio.wait_for(
+                        changed.wait(), timeout=max(0.01, end - loop.time()))
+                except asyncio.TimeoutError:
+                    pass
+                changed.clear()
         except (ConnectionResetError, asyncio.CancelledError):
             return response
+        finally:
+            store.watchers.discard(changed)
         return response
 
     @staticmethod
