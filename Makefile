@@ -7,7 +7,7 @@ BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 SUDO ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test unit test-realnova test-kubernetes functional bench clean
+.PHONY: demo test unit test-realnova test-kubernetes functional bench pep8 clean
 
 $(STAMP): setup.cfg requirements.txt test-requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ test-kubernetes: $(STAMP)
 	WM_KUBERNETES=1 $(BIN)/python -m pytest -q -p no:cacheprovider \
 		watcher_maintenance/tests/unit/test_kubernetes_reconcile.py \
 		watcher_maintenance/tests/kubernetes
+
+# Style checks (flake8), as tox -e pep8 runs them.
+pep8: $(STAMP)
+	$(BIN)/pip install -q flake8
+	$(BIN)/python -m flake8 watcher_maintenance benchmarks
 
 functional: $(STAMP)
 	$(BIN)/python -m pytest -q watcher_maintenance/tests/functional

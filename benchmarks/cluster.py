@@ -23,6 +23,8 @@ from unittest import mock
 from watcher.decision_engine.model import element
 from watcher.decision_engine.model import model_root
 
+from watcher_maintenance.planning import reservations
+
 # name, vCPU, RAM MiB, disk GiB, weight
 FLAVORS = (
     ('m1.small', 1, 2048, 20, 30),
@@ -152,6 +154,16 @@ def _strategy(cls, model, params):
         # host_drain lists Nova's server groups (one API call, outside
         # the planning measured here); the synthetic cloud has none.
         strategy._server_group_records = list
+    if hasattr(strategy, '_nova_guests_on'):
+        # Likewise its listing of the node's servers (one API call); the
+        # synthetic model is complete.
+        strategy._nova_guests_on = lambda node_name: []
+    if hasattr(strategy, '_other_plans'):
+        # No other action plans, and no database to lock, outside the
+        # decision engine.
+        strategy._other_plans = lambda node_name: (
+            [], reservations.Reservations())
+        strategy._planning_lock = mock.Mock
     return strategy
 
 

@@ -22,6 +22,15 @@ OPTS = [
         help='Network bandwidth, in megabits per second, assumed for one '
              'migration when estimating how long a drain takes. The '
              'estimate only informs the operator; nothing is throttled.'),
+    cfg.IntOpt(
+        'planning_lock_timeout',
+        default=120,
+        min=1,
+        help='Seconds a maintenance audit waits for another one to finish '
+             'planning. Maintenance audits plan one at a time, across '
+             'every decision engine sharing the database, so that two '
+             'plans never claim the same free capacity; an audit that '
+             'waits longer fails and says so.'),
 ]
 
 

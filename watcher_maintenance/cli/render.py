@@ -70,10 +70,15 @@ def plan_rows(actions, guest, node=None):
                 params.get('duration', 0)))
         elif kind == CHECKPOINT:
             duration = float(params.get('duration', 0) or 0)
-            row.update(action='checkpoint',
-                       how=('stop if anything failed, then pause %g s'
-                            % duration) if duration else
-                       'stop if anything failed')
+            steps = ['stop if anything failed']
+            if duration:
+                steps.append('pause %g s' % duration)
+            if params.get('migrations'):
+                steps.append('re-check the wave')
+            if params.get('empty_node'):
+                steps.append('check the node is empty')
+                row['target'] = params['empty_node']
+            row.update(action='checkpoint', how=', '.join(steps))
         else:
             row.update(target=params.get('resource_name')
                        or params.get('resource_id', ''))

@@ -85,9 +85,13 @@ class WatcherOps:
     # -- audits ------------------------------------------------------------
 
     def create_audit(self, strategy, parameters):
+        # Watcher cancels a ONESHOT audit created while any action plan
+        # is ONGOING unless it is forced. Maintenance audits count every
+        # unfinished plan's moves, so a second host can safely be
+        # planned while the first one drains.
         return as_dict(self.client.audit.create(
             audit_type='ONESHOT', goal=GOAL, strategy=strategy,
-            parameters=parameters))
+            parameters=parameters, force=True))
 
     def audit(self, uuid):
         return as_dict(self.client.audit.get(uuid))

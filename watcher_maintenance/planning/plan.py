@@ -79,6 +79,12 @@ class DrainPlan(Decided):
         return len(self.decisions)
 
     @property
+    def staying(self) -> tuple[str, ...]:
+        """UUIDs of the guests the plan leaves on the node on purpose."""
+        return tuple(d.guest.uuid for d in self.decisions
+                     if not d.outcome.moves)
+
+    @property
     def move_waits(self) -> None:
         # Every move leaves the node for a host the placement counted
         # them all on at once: no move waits for another.

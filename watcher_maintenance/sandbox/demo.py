@@ -204,7 +204,7 @@ class Demo:
                 c.print('[red]Watcher refused the audit:[/] %s'
                         % _api_error(resp))
                 return 1
-            audit = sandbox.wait_audit(resp.json()['uuid'], timeout=60)
+            audit = sandbox.wait_audit(resp.json()['uuid'])
         if audit['state'] != 'SUCCEEDED':
             c.print('[red]Audit %s %s:[/] %s' % (
                 audit['uuid'], audit['state'],
@@ -293,7 +293,7 @@ class Demo:
         hidden = len(actions) - len(_shown(actions))
         if hidden:
             table.caption = ('and %d checkpoint(s) of the maintenance '
-                             'planner between them' % hidden)
+                             'planner around them' % hidden)
         return table
 
     @staticmethod

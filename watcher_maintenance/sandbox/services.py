@@ -41,9 +41,14 @@ CONF = cfg.CONF
 # report a server's pinned availability zone.
 NOVA_API_VERSION = '2.96'
 # How often Watcher polls a migration, and how many times, before it
-# calls it failed. Low, so a stuck migration fails a test in a second.
-MIGRATION_MAX_RETRIES = 3
+# calls it failed: a stuck migration fails a test within three seconds,
+# while a slow machine still gets thirty looks at a working one.
+MIGRATION_MAX_RETRIES = 30
 MIGRATION_INTERVAL = 0.1
+# Upper bounds for waiting on an audit or a plan to end. They only turn
+# a hang into a failure, so they are generous for a loaded machine.
+AUDIT_TIMEOUT = 180
+PLAN_TIMEOUT = 300
 
 AUDIT_DONE = ('SUCCEEDED', 'FAILED', 'CANCELLED')
 PLAN_DONE = ('SUCCEEDED', 'FAILED', 'CANCELLED', 'SUPERSEDED')
@@ -274,7 +279,7 @@ class SandboxOperations:
                                    % (url, body['state'], timeout))
             time.sleep(self.poll_interval)
 
-    def wait_audit(self, uuid, timeout=30) -> dict:
+    def wait_audit(self, uuid, timeout=AUDIT_TIMEOUT) -> dict:
         """The audit once SUCCEEDED, FAILED or CANCELLED."""
         return self._wait('/audits/%s' % uuid, AUDIT_DONE, timeout)
 
@@ -303,11 +308,11 @@ class SandboxOperations:
             raise SandboxError('Starting plan %s answered %s: %s'
                                % (plan_uuid, resp.status_code, resp.text))
 
-    def wait_plan(self, plan_uuid, timeout=60) -> dict:
+    def wait_plan(self, plan_uuid, timeout=PLAN_TIMEOUT) -> dict:
         return self._wait('/action_plans/%s' % plan_uuid, PLAN_DONE,
                           timeout)
 
-    def run_plan(self, plan_uuid, timeout=60) -> dict:
+    def run_plan(self, plan_uuid, timeout=PLAN_TIMEOUT) -> dict:
         """Start a plan and return it once SUCCEEDED/FAILED/CANCELLED."""
         self.start_plan(plan_uuid)
         return self.wait_plan(plan_uuid, timeout)

@@ -1,13 +1,18 @@
-"""The ``maintenance_checkpoint`` action: fail-fast and pacing for plans.
+"""The ``maintenance_checkpoint`` action: fail-fast, pacing and live
+checks for plans.
 
 Watcher 17's applier keeps starting actions after one has failed: its
 task containers record the failure and return normally, so the rest of
 the graph runs. Operators draining a host want the opposite. The
-maintenance planner puts a checkpoint between waves of migrations; when
-an earlier action of the plan has failed, the checkpoint marks every
-action that has not started as SKIPPED, which the applier honours by
-not running them. Otherwise it waits ``duration`` seconds (the audit's
-``migration_pause``) and lets the next wave start.
+maintenance planner puts a checkpoint before every wave of migrations;
+when an earlier action of the plan has failed, the checkpoint marks
+every action that has not started as SKIPPED, which the applier honours
+by not running them. Otherwise it waits ``duration`` seconds (the
+audit's ``migration_pause``), then re-checks the wave's migrations
+against Nova and Placement as they are now (``planning.recheck``): a
+move that no longer holds stops the plan before anything of the wave
+starts. A last checkpoint after a drain's final wave checks that the
+node holds no guest the plan did not mean to leave there.
 """
 
 from __future__ import annotations
@@ -18,11 +23,23 @@ from oslo_log import log
 from watcher import objects
 from watcher.applier.actions import base
 from watcher.common import context
+from watcher.common import exception
+
+from watcher_maintenance.planning import recheck
+from watcher_maintenance.planning.plan import Outcome
+from watcher_maintenance.watcher import live_state
 
 LOG = log.getLogger(__name__)
 
 NOT_STARTED = ('Not started: %s failed earlier in this maintenance plan, '
                'and nothing further starts after a failure.')
+STOPPED_BY_CHECK = 'Not started: %s'
+
+
+class PlanStopped(exception.WatcherException):
+    """The checkpoint fails with the operator's sentence."""
+
+    msg_fmt = '%(reason)s'
 
 
 class MaintenanceCheckpoint(base.BaseAction):
@@ -30,6 +47,12 @@ class MaintenanceCheckpoint(base.BaseAction):
 
     DURATION = 'duration'
     ACTION_PLAN = 'action_plan_uuid'
+    # UUIDs of the migrate actions of the wave this checkpoint opens.
+    MIGRATIONS = 'migrations'
+    # After a drain's last wave: the node that must be empty, and the
+    # guests the plan left on it on purpose.
+    EMPTY_NODE = 'empty_node'
+    STAYING = 'staying'
 
     @property
     def schema(self):
@@ -39,6 +62,10 @@ class MaintenanceCheckpoint(base.BaseAction):
                 'duration': {'type': 'number', 'minimum': 0},
                 'action_plan_uuid': {'type': 'string', 'minLength': 1},
                 'resource_id': {'type': 'string'},
+                'migrations': {'type': 'array',
+                               'items': {'type': 'string'}},
+                'empty_node': {'type': 'string', 'minLength': 1},
+                'staying': {'type': 'array', 'items': {'type': 'string'}},
             },
             'required': ['duration', 'action_plan_uuid'],
             'additionalProperties': False,
@@ -46,9 +73,7 @@ class MaintenanceCheckpoint(base.BaseAction):
 
     def execute(self):
         ctx = context.make_context(is_admin=True)
-        actions = objects.Action.list(
-            ctx, filters={'action_plan_uuid':
-                          self.input_parameters[self.ACTION_PLAN]})
+        actions = self._actions(ctx)
         failed = [a for a in actions
                   if a.state == objects.action.State.FAILED]
         if failed:
@@ -56,17 +81,51 @@ class MaintenanceCheckpoint(base.BaseAction):
                 failed[0].action_type,
                 failed[0].input_parameters.get('resource_name')
                 or failed[0].input_parameters.get('resource_id'))
-            for action in actions:
-                if action.state == objects.action.State.PENDING:
-                    action.state = objects.action.State.SKIPPED
-                    action.status_message = NOT_STARTED % culprit
-                    action.save()
+            self._skip_the_rest(actions, NOT_STARTED % culprit)
             LOG.warning('Maintenance plan stopped: %s failed',  culprit)
             return True
         duration = float(self.input_parameters.get(self.DURATION, 0))
         if duration > 0:
             time.sleep(duration)
+        problem = self._live_problem(ctx, actions)
+        if problem:
+            self._skip_the_rest(self._actions(ctx), STOPPED_BY_CHECK % problem)
+            LOG.warning('Maintenance plan stopped: %s', problem)
+            raise PlanStopped(reason=problem)
         return True
+
+    def _actions(self, ctx):
+        return objects.Action.list(
+            ctx, filters={'action_plan_uuid':
+                          self.input_parameters[self.ACTION_PLAN]},
+            eager=True)
+
+    @staticmethod
+    def _skip_the_rest(actions, message):
+        for action in actions:
+            if action.state == objects.action.State.PENDING:
+                action.state = objects.action.State.SKIPPED
+                action.status_message = message
+                action.save()
+
+    def _live_problem(self, ctx, actions):
+        """The sentence if the cloud no longer fits what comes next."""
+        wanted = set(self.input_parameters.get(self.MIGRATIONS) or ())
+        node = self.input_parameters.get(self.EMPTY_NODE)
+        if not wanted and not node:
+            return None
+        cloud = live_state.LiveCloud()
+        if node:
+            return recheck.strays(
+                {g.uuid: g.name for g in cloud.guests_on(node)},
+                self.input_parameters.get(self.STAYING) or (), node)
+        moves = [_planned_move(a) for a in actions if a.uuid in wanted]
+        servers = {m.guest_uuid: cloud.server(m.guest_uuid) for m in moves}
+        hosts = {m.destination: cloud.host(m.destination) for m in moves}
+        present = [s.guest for s in servers.values() if s is not None]
+        groups = cloud.server_groups(present) if present else []
+        found = recheck.problems(moves, servers, hosts, groups)
+        return recheck.sentence(moves, found) if found else None
 
     def revert(self):
         return True
@@ -81,5 +140,16 @@ class MaintenanceCheckpoint(base.BaseAction):
         pass
 
     def get_description(self):
-        return ('Between waves of migrations: stop the plan if an action '
-                'failed, otherwise wait the configured pause.')
+        return ('Before each wave of migrations: stop the plan if an action '
+                'failed, otherwise wait the configured pause, then check '
+                'the wave against Nova and Placement as they are now.')
+
+
+def _planned_move(action) -> recheck.PlannedMove:
+    params = action.input_parameters
+    return recheck.PlannedMove(
+        guest_uuid=params['resource_id'],
+        guest_name=params.get('resource_name'),
+        outcome=Outcome(params.get('migration_type', Outcome.LIVE.value)),
+        source=params.get('source_node'),
+        destination=params.get('destination_node'))

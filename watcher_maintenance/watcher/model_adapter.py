@@ -142,11 +142,19 @@ def _host_of_instance(model, uuid):
 
 
 def server_groups(records, model, guests) -> list[ServerGroup]:
+    """Nova server-group records, in the planner's terms, with each
+    member on the host the model places it on."""
+    return server_groups_located(
+        records, guests,
+        lambda uuid: (_host_of_instance(model, uuid), _name(model, uuid)))
+
+
+def server_groups_located(records, guests, locate) -> list[ServerGroup]:
     """Nova server-group records, in the planner's terms.
 
     Only the groups with a member among ``guests`` are kept; each member
-    gets the host the model places it on, so the planner can count
-    members on candidate hosts. ``records`` are openstacksdk
+    gets the host ``locate(uuid)`` returns with its name, so the planner
+    can count members on candidate hosts. ``records`` are openstacksdk
     ``ServerGroup`` objects or dicts of the os-server-groups API.
     """
     wanted = {g.uuid: g for g in guests}
@@ -160,14 +168,16 @@ def server_groups(records, model, guests) -> list[ServerGroup]:
             policies = _get(record, 'policies') or []
             policy = policies[0] if policies else None
         rules = _get(record, 'rules') or {}
+        located = []
+        for uuid in members:
+            host, name = locate(uuid)
+            located.append(Member(
+                uuid, host, wanted[uuid].name if uuid in wanted else name))
         found.append(ServerGroup(
             uuid=_get(record, 'id'),
             name=_get(record, 'name') or '',
             policy=policy,
-            members=tuple(Member(
-                uuid, _host_of_instance(model, uuid),
-                wanted[uuid].name if uuid in wanted else _name(model, uuid))
-                for uuid in members),
+            members=tuple(located),
             max_server_per_host=int(rules.get('max_server_per_host') or 1),
         ))
     return found

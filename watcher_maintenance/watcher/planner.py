@@ -6,11 +6,14 @@ This planner keeps the order the strategy emitted and builds a chain:
     service changes, one after another (enable spare, disable node)
       -> checkpoint -> wave 1 of migrations (max_parallel_migrations)
       -> checkpoint (waits migration_pause) -> wave 2 -> ...
+      -> end check (a drain's node holds only the guests meant to stay)
 
-Each wave waits for the whole previous wave. Watcher's applier runs the
-rest of a graph even after an action failed, so the checkpoint between
-waves (``watcher_maintenance.watcher.actions``) marks what has not
-started as SKIPPED once something failed.
+Each wave waits for the whole previous wave, and a migration that needs
+room another one frees never shares its wave. Watcher's applier runs
+the rest of a graph even after an action failed, so the checkpoint
+before each wave (``watcher_maintenance.watcher.actions``) marks what
+has not started as SKIPPED once something failed, and stops the plan
+when the wave no longer fits the cloud as Nova reports it.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ LOG = log.getLogger(__name__)
 
 SERVICE_ACTIONS = ('change_nova_service_state',)
 CHECKPOINT = 'maintenance_checkpoint'
+MIGRATE = 'migrate'
 
 
 def pacing(strategy):
@@ -43,15 +47,27 @@ def move_waits(strategy):
     return getattr(plan, 'move_waits', None)
 
 
-def chain(actions, parallel, pause, make_checkpoint, waits=None):
+def end_check(strategy):
+    """(node, guests left on it on purpose) when the plan must leave the
+    node empty but for those, else None."""
+    plan = getattr(strategy, 'plan', None)
+    staying = getattr(plan, 'staying', None)
+    return None if staying is None else (plan.node, staying)
+
+
+def chain(actions, parallel, pause, make_checkpoint, waits=None,
+          make_end_check=None):
     """Link ``actions`` (in order) into the maintenance action graph.
 
     ``actions`` are objects with ``action_type``, ``uuid``,
     ``input_parameters`` and a ``parents`` list;
-    ``make_checkpoint(duration)`` returns a new checkpoint action.
+    ``make_checkpoint(duration, wave)`` returns a new checkpoint action
+    that opens ``wave`` (a list of actions).
     ``waits[i]`` lists the earlier migrations the i-th one must wait for:
     a migration never shares a wave with one it waits for, whatever
     ``parallel`` allows.
+    ``make_end_check()``, if given, returns the action that ends the
+    plan by checking the node is empty.
     Returns every action of the graph, checkpoints included, in run order.
     """
     service = [a for a in actions if a.action_type in SERVICE_ACTIONS]
@@ -61,13 +77,14 @@ def chain(actions, parallel, pause, make_checkpoint, waits=None):
     others = [a for a in actions if a.action_type not in SERVICE_ACTIONS]
     steps = [[a] for a in service]
     for index, wave in enumerate(ordering.waves(others, parallel, waits)):
-        if index:
-            steps.append([make_checkpoint(pause)])
-        elif steps:
-            # Nothing moves if the node could not be taken out of service
-            # (or the spare brought in): no pause, just the check.
-            steps.append([make_checkpoint(0)])
+        # Every wave is opened by a check: nothing moves if the node
+        # could not be taken out of service or an earlier move failed,
+        # nor if the cloud changed under the wave. No pause before the
+        # first wave.
+        steps.append([make_checkpoint(pause if index else 0, wave)])
         steps.append(wave)
+    if steps and make_end_check is not None:
+        steps.append([make_end_check()])
     ordered, previous = [], []
     for step in steps:
         for action in step:
@@ -85,6 +102,15 @@ class MaintenancePlanner(weight.WeightPlanner):
         return []
 
     def schedule(self, context, audit_id, solution):
+        try:
+            return self._schedule(context, audit_id, solution)
+        finally:
+            # The plan is saved (or failed): other audits may plan now.
+            lock = getattr(solution.strategy, 'planning_lock', None)
+            if lock is not None:
+                lock.release()
+
+    def _schedule(self, context, audit_id, solution):
         action_plan = self.create_action_plan(context, audit_id, solution)
         parallel, pause = pacing(solution.strategy)
         waits = move_waits(solution.strategy)
@@ -96,13 +122,20 @@ class MaintenancePlanner(weight.WeightPlanner):
 
         actions = [new_action(**a) for a in solution.actions]
 
-        def checkpoint(duration):
+        def checkpoint(duration, wave=(), **checks):
             return new_action(
                 action_type=CHECKPOINT,
-                input_parameters={'duration': duration,
-                                  'action_plan_uuid': action_plan.uuid})
+                input_parameters=dict(
+                    duration=duration, action_plan_uuid=action_plan.uuid,
+                    migrations=[a.uuid for a in wave
+                                if a.action_type == MIGRATE],
+                    **checks))
 
-        ordered = chain(actions, parallel, pause, checkpoint, waits)
+        emptied = end_check(solution.strategy)
+        ordered = chain(
+            actions, parallel, pause, checkpoint, waits,
+            None if emptied is None else lambda: checkpoint(
+                0, empty_node=emptied[0], staying=list(emptied[1])))
 
         self._create_efficacy_indicators(context, action_plan.id,
                                          solution.efficacy_indicators)

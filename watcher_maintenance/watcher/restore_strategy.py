@@ -163,7 +163,7 @@ class HostRestore(drain_strategy.MaintenanceStrategy):
             force=self.input_parameters.get('force', False),
             **self.migration_rules())
 
-    def do_execute(self, audit=None):
+    def plan_audit(self, audit):
         params = self.input_parameters
         node_name = params.get('maintenance_node')
         model = self.compute_model
@@ -180,9 +180,11 @@ class HostRestore(drain_strategy.MaintenanceStrategy):
                         'does not know which guests to return. Run the audit '
                         'again with return_guests=none to only re-enable '
                         'the node, or give a host_map.' % node_name)
+            seen, notes = self.with_other_plans(hosts, node_name)
             self.plan = restore.plan_restore(
-                node_name, hosts, ModelGuests(model), drained=drained,
+                node_name, seen, ModelGuests(model), drained=drained,
                 host_map=host_map, options=self.options())
+            self.add_notes(notes)
         except PlanningRefused as refusal:
             self.refuse(audit, refusal)
         self.announce(audit, self.plan.moves)

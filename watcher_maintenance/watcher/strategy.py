@@ -8,6 +8,8 @@ core's.
 
 from __future__ import annotations
 
+import dataclasses
+
 from oslo_log import log
 from watcher.common import exception
 from watcher.common import nova_helper
@@ -15,11 +17,15 @@ from watcher.decision_engine.strategy.strategies import base
 
 from watcher_maintenance import conf
 from watcher_maintenance.planning import drain
+from watcher_maintenance.planning import reservations
 from watcher_maintenance.planning import ordering
 from watcher_maintenance.planning import weighers
 from watcher_maintenance.planning.plan import Outcome
 from watcher_maintenance.planning.plan import PlanningRefused
+from watcher_maintenance.watcher import live_state
 from watcher_maintenance.watcher import model_adapter
+from watcher_maintenance.watcher import other_plans
+from watcher_maintenance.watcher import planning_lock
 
 LOG = log.getLogger(__name__)
 
@@ -50,6 +56,8 @@ class MaintenanceStrategy(base.BaseStrategy):
         super().__init__(config, osc)
         self._planner = 'maintenance'
         self.plan = None
+        # Notes on the other plans this audit counted (with_other_plans).
+        self.counted = ()
 
     @classmethod
     def get_translatable_display_name(cls):
@@ -69,12 +77,61 @@ class MaintenanceStrategy(base.BaseStrategy):
     def post_execute(self):
         pass
 
+    def do_execute(self, audit=None):
+        # Held until the maintenance planner has saved the action plan
+        # (see planning_lock), or released here if no plan comes of it.
+        try:
+            self.planning_lock = self._planning_lock()
+        except PlanningRefused as refusal:
+            self.refuse(audit, refusal)
+        try:
+            self.plan_audit(audit)
+        except BaseException:
+            self.planning_lock.release()
+            raise
+
+    def plan_audit(self, audit):
+        """Plan, add the actions and indicators, or refuse."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _planning_lock():
+        return planning_lock.PlanningLock(
+            conf.CONF.watcher_maintenance.planning_lock_timeout).acquire()
+
+    def with_other_plans(self, hosts, node_name):
+        """``hosts`` with the other unfinished plans' moves counted as
+        made, after superseding this node's older RECOMMENDED plans; and
+        the note that says so."""
+        superseded, others = self._other_plans(node_name)
+        notes = []
+        if superseded:
+            notes.append('Superseded the older plan(s) of %s: %s.' % (
+                node_name, ', '.join(superseded)))
+        if others:
+            notes.append(others.describe())
+        self.counted = tuple(notes)
+        return (reservations.ReservedHosts(hosts, others, own=[node_name]),
+                self.counted)
+
+    def _other_plans(self, node_name):
+        """Watcher's records: (superseded plan UUIDs, reservations)."""
+        superseded = other_plans.supersede(self.ctx, node_name)
+        return superseded, other_plans.read(self.ctx, self.compute_model)
+
+    def add_notes(self, notes):
+        if notes:
+            self.plan = dataclasses.replace(self.plan,
+                                            notes=self.plan.notes + notes)
+
     def refuse(self, audit, refusal):
-        """Fail the audit with the planner's sentence as its message."""
-        LOG.error('%s refused to plan: %s', self.get_name(), refusal.message)
+        """Fail the audit with the planner's sentence as its message,
+        followed by what other unfinished plans were counted."""
+        message = ' '.join((refusal.message,) + self.counted)
+        LOG.error('%s refused to plan: %s', self.get_name(), message)
         if audit is not None:
-            audit.status_message = _fit(refusal.message)
-        raise DrainRefused(reason=refusal.message)
+            audit.status_message = _fit(message)
+        raise DrainRefused(reason=message)
 
     def announce(self, audit, steps):
         """Log the plan with one line per step, and summarise it on the
@@ -207,13 +264,23 @@ class HostDrain(MaintenanceStrategy):
             spare_reason=conf.CONF.watcher_maintenance.spare_reason,
             **self.migration_rules())
 
-    def do_execute(self, audit=None):
+    def plan_audit(self, audit):
         node_name = self.input_parameters.get('maintenance_node')
         model = self.compute_model
         hosts = model_adapter.ModelHosts(model)
         node = hosts.node(node_name)
         guests = model_adapter.guests_of(model, node) if node else []
         try:
+            unknown = []
+            if node:
+                # The model can lag Nova: a guest booted or migrated onto
+                # the node since its last update must not be left behind.
+                known = {g.uuid for g in guests}
+                unknown = [g for g in self._ask_nova(
+                    'servers on %s' % node_name,
+                    lambda: self._nova_guests_on(node_name))
+                    if g.uuid not in known]
+                guests = guests + unknown
             if any(g.pinned_zone for g in guests):
                 hosts.use_zones(self._ask_nova('availability zones',
                                                self._host_zones))
@@ -223,8 +290,13 @@ class HostDrain(MaintenanceStrategy):
                     self._ask_nova('server groups',
                                    self._server_group_records),
                     model, guests)
-            self.plan = drain.plan_drain(node_name, guests, hosts,
+            seen, notes = self.with_other_plans(hosts, node_name)
+            self.plan = drain.plan_drain(node_name, guests, seen,
                                          self.options(), groups)
+            if unknown:
+                notes = ('Read from Nova, not yet in Watcher\'s model: %s.'
+                         % ', '.join(g.label for g in unknown),) + notes
+            self.add_notes(notes)
         except PlanningRefused as refusal:
             self.refuse(audit, refusal)
         self.announce(audit, self.plan.decisions)
@@ -255,6 +327,10 @@ class HostDrain(MaintenanceStrategy):
         return {service.host: service.zone
                 for service in helper.get_service_list()
                 if service.binary == 'nova-compute'}
+
+    def _nova_guests_on(self, node_name):
+        """Every server Nova has on the node now: one listing by host."""
+        return live_state.LiveCloud(self.ctx).guests_on(node_name)
 
     def _server_group_records(self):
         """Every server group of the cloud, in one paged listing.

@@ -132,6 +132,6 @@ class TestTimeout(base.CliTestCase):
         self.assertIn('openstack optimize actionplan cancel', result.err)
         # It did carry on without us.
         audit = self.latest_audit()
-        done = self.wait_plan(self.plan_of(audit)['uuid'], timeout=60)
+        done = self.wait_plan(self.plan_of(audit)['uuid'])
         self.assertEqual('SUCCEEDED', done['state'])
         self.assertEqual([], self.servers_on('compute-1'))

@@ -42,13 +42,16 @@ class TestMaintenancePlanner(testing.SandboxTestCase):
         by_uuid = {a['uuid']: a for a in actions}
         migrations = [a for a in actions if a['action_type'] == 'migrate']
         # A chain: every action waits for exactly the previous one, with
-        # a checkpoint between migrations.
+        # a checkpoint before each migration and the empty-node check last.
         for before, after in zip(actions, actions[1:]):
             self.assertEqual([before['uuid']], after['parents'])
         self.assertEqual(
             ['change_nova_service_state'] + ['maintenance_checkpoint',
-                                             'migrate'] * 5,
+                                             'migrate'] * 5
+            + ['maintenance_checkpoint'],
             [a['action_type'] for a in actions])
+        self.assertEqual('compute-1',
+                         actions[-1]['input_parameters']['empty_node'])
         first_parent = by_uuid[migrations[0]['parents'][0]]
         self.assertEqual('maintenance_checkpoint', first_parent['action_type'])
         self.assertEqual('change_nova_service_state',
@@ -78,12 +81,14 @@ class TestMaintenancePlanner(testing.SandboxTestCase):
         self.assertEqual(['change_nova_service_state',
                           'maintenance_checkpoint', 'migrate', 'migrate',
                           'maintenance_checkpoint', 'migrate', 'migrate',
-                          'maintenance_checkpoint', 'migrate'], kinds)
+                          'maintenance_checkpoint', 'migrate',
+                          'maintenance_checkpoint'], kinds)
         sleeps = [a for a in actions
                   if a['action_type'] == 'maintenance_checkpoint']
-        # No pause before the first wave; one second between waves.
-        self.assertEqual([0, 1, 1], [a['input_parameters']['duration']
-                                     for a in sleeps])
+        # No pause before the first wave; one second between waves; no
+        # pause before the end check.
+        self.assertEqual([0, 1, 1, 0], [a['input_parameters']['duration']
+                                        for a in sleeps])
         wave_one = {a['uuid'] for a in actions[2:4]}
         self.assertEqual(wave_one, set(actions[4]['parents']))
         started = time.monotonic()

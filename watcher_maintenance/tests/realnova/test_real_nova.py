@@ -174,9 +174,11 @@ class TestDrainOnRealNova(RealNovaDrainTestCase):
         self.assertEqual(before, self.cluster_state())
         self.assert_service('compute-1', 'enabled')
 
-    def test_a_destination_filled_behind_the_plans_back_loses_nothing(self):
+    def test_a_destination_filled_behind_the_plans_back_stops_first(self):
         # Two waves of one migration each; the second destination is
-        # filled by someone else after planning.
+        # filled by someone else after planning. The checkpoint before
+        # the second wave reads Placement and stops the plan before Nova
+        # is asked for the move.
         self.load_topology(cluster(
             [{'name': 'compute-1', 'vcpus': 16}, {'name': 'compute-2'},
              {'name': 'compute-3'}],
@@ -208,11 +210,22 @@ class TestDrainOnRealNova(RealNovaDrainTestCase):
 
         self.execute(plan, expect='FAILED')
 
+        actions = self.actions_of(plan['uuid'])
         states = {a['input_parameters'].get('resource_name'): a['state']
-                  for a in self.actions_of(plan['uuid'])
-                  if a['action_type'] == 'migrate'}
+                  for a in actions if a['action_type'] == 'migrate'}
         self.assertEqual('SUCCEEDED', states[first])
-        self.assertEqual('FAILED', states[victim])
+        self.assertEqual('SKIPPED', states[victim])
+        [check] = [a for a in actions if a['state'] == 'FAILED']
+        self.assertEqual('maintenance_checkpoint', check['action_type'])
+        for phrase in ('Stopped before migrating %s to %s' % (victim, target),
+                       '%s has too little free vCPU' % target,
+                       'Run the audit again'):
+            self.assertIn(phrase, check['status_message'])
+        # Nova was never asked to move the victim.
+        [victim_id] = [v['id'] for v in self.servers()
+                       if v['name'] == victim]
+        self.assertEqual([], [m for m in self.migrations()
+                              if m['instance_uuid'] == victim_id])
         after = self.cluster_state()
         # Every server is still there, once, in the state it had...
         self.assertEqual(sorted(before), sorted(after))
@@ -238,6 +251,28 @@ class TestDrainOnRealNova(RealNovaDrainTestCase):
         for name, (_, status) in before.items():
             if name != 'filler-1':
                 self.assertEqual(status, final[name][1], name)
+
+    def test_a_guest_booted_onto_the_node_after_the_audit_is_caught(self):
+        self.load_topology(cluster(
+            [{'name': 'compute-1'}, {'name': 'compute-2'}],
+            [{'name': 'vm-1', 'host': 'compute-1'}]))
+        plan, _ = self.plan_and_actions(self.audit())
+        # A tenant boots a server onto the node after the audit.
+        self.boot_server('late-1', 'compute-1', vcpus=1, memory_mb=1024,
+                         disk_gb=10)
+        self.execute(plan, expect='FAILED')
+        last = self.actions_of(plan['uuid'])[-1]
+        self.assertEqual('maintenance_checkpoint', last['action_type'])
+        self.assertEqual('FAILED', last['state'])
+        for phrase in ('compute-1 is not empty', 'late-1',
+                       'Run the audit again'):
+            self.assertIn(phrase, last['status_message'])
+        self.assertEqual(['late-1'], self.servers_on('compute-1'))
+
+        # A new audit reads the node's guests from Nova and moves it too.
+        plan, _ = self.plan_and_actions(self.audit())
+        self.execute(plan)
+        self.assertEqual([], self.servers_on('compute-1'))
 
     def wait_gone(self, name, timeout=30):
         deadline = time.monotonic() + timeout

@@ -41,9 +41,11 @@ def shape(ordered):
 def checkpoints():
     made = []
 
-    def make(duration):
+    def make(duration, wave):
         made.append(duration)
-        return Action('maintenance_checkpoint', 'cp%d' % len(made))
+        checkpoint = Action('maintenance_checkpoint', 'cp%d' % len(made))
+        checkpoint.wave = [a.name for a in wave]
+        return checkpoint
     return make, made
 
 
@@ -88,10 +90,24 @@ def test_pause_is_waited_at_each_checkpoint():
     assert made == [0, 30]
 
 
-def test_migrations_alone_start_at_once():
+def test_migrations_alone_are_each_checked_first():
     moves = [Action('migrate', 'm%d' % i) for i in (1, 2)]
     ordered = planner.chain(moves, 1, 0, checkpoints()[0])
-    assert shape(ordered) == [('m1', []), ('cp1', ['m1']), ('m2', ['cp1'])]
+    assert shape(ordered) == [('cp1', []), ('m1', ['cp1']),
+                              ('cp2', ['m1']), ('m2', ['cp2'])]
+
+
+def test_each_checkpoint_checks_the_wave_it_opens():
+    ordered = planner.chain(drain_actions(3), 2, 0, checkpoints()[0])
+    assert [(a.name, a.wave) for a in ordered if hasattr(a, 'wave')] == [
+        ('cp1', ['m1', 'm2']), ('cp2', ['m3'])]
+
+
+def test_a_drain_ends_with_the_empty_node_check():
+    ordered = planner.chain(
+        drain_actions(2), 1, 0, checkpoints()[0],
+        make_end_check=lambda: Action('maintenance_checkpoint', 'empty'))
+    assert shape(ordered)[-2:] == [('m2', ['cp2']), ('empty', ['m2'])]
 
 
 def test_empty_plan_has_no_actions():
@@ -188,8 +204,8 @@ def test_dependent_moves_never_share_a_wave():
     ordered = planner.chain(moves, 4, 0, checkpoints()[0],
                             ordering.waits_for(steps, free))
     assert shape(ordered) == [
-        ('a-c3', []), ('cp1', ['a-c3']), ('b-c1', ['cp1']),
-        ('cp2', ['b-c1']), ('a-c2', ['cp2'])]
+        ('cp1', []), ('a-c3', ['cp1']), ('cp2', ['a-c3']),
+        ('b-c1', ['cp2']), ('cp3', ['b-c1']), ('a-c2', ['cp3'])]
 
 
 def test_independent_moves_still_run_together():
@@ -197,4 +213,5 @@ def test_independent_moves_still_run_together():
     waits = [frozenset(), frozenset(), frozenset({1})]
     ordered = planner.chain(moves, 4, 0, checkpoints()[0], waits)
     assert shape(ordered) == [
-        ('m1', []), ('m2', []), ('cp1', ['m1', 'm2']), ('m3', ['cp1'])]
+        ('cp1', []), ('m1', ['cp1']), ('m2', ['cp1']),
+        ('cp2', ['m1', 'm2']), ('m3', ['cp2'])]
