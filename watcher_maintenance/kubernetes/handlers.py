@@ -69,8 +69,9 @@ def tick(name, body, meta, spec, patch, memo, logger, **_):
     openstack = memo.openstack
     service = openstack.service_view(
         name, annotations.get(wm_settings.NOVA_HOST))
-    watcher = (openstack.watcher_view(node) if service.host
-               else reconcile.WatcherView())
+    watcher = (openstack.watcher_view(
+        node, queueing=not SETTINGS.force_audits) if service.host
+        else reconcile.WatcherView())
     step = reconcile.step(node, service, watcher, _options())
     changes = apply(step, node, watcher, openstack, body)
     annotations.update(changes)

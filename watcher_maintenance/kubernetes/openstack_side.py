@@ -67,7 +67,7 @@ class OpenStackSide:
 
     # -- Watcher -------------------------------------------------------------
 
-    def watcher_view(self, node):
+    def watcher_view(self, node, queueing=True):
         audit = plan = None
         if node.audit:
             audit = self.ops.audit(node.audit)
@@ -75,14 +75,14 @@ class OpenStackSide:
                 plan = self.ops.plan_of(audit['uuid'])
         elif node.action_plan:
             plan = self.ops.plan(node.action_plan)
-        busy = self.busy(node.audit) if node.audit is None else None
+        busy = self.busy() if queueing and node.audit is None else None
         return reconcile.WatcherView(audit=audit, plan=plan, busy=busy)
 
-    def busy(self, own_audit=None):
+    def busy(self):
         """A sentence naming a running audit or plan, or None."""
         for audit in self.client.audit.list(detail=True, limit=0):
             audit = watcher_ops.as_dict(audit)
-            if audit['state'] in AUDIT_BUSY and audit['uuid'] != own_audit:
+            if audit['state'] in AUDIT_BUSY:
                 return 'audit %s (%s)' % (audit['uuid'], audit['state'])
         for plan in self.client.action_plan.list(detail=True, limit=0):
             plan = watcher_ops.as_dict(plan)

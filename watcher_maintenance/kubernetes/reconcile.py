@@ -105,8 +105,8 @@ class WatcherView:
 @dataclasses.dataclass(frozen=True)
 class Options:
     approval_required: bool = False
-    # Create audits with ``force`` instead of queueing behind others; right
-    # once drains account for each other's moves.
+    # Create audits with ``force`` instead of queueing behind others
+    # (``settings.Settings.force_audits``).
     force_audits: bool = False
     return_guests: str | None = None   # host_restore's return_guests
 

@@ -42,9 +42,11 @@ class Settings:
     hold_drain: bool = True
     guard_namespace: str = 'watcher-maintenance'
     guard_image: str = 'registry.k8s.io/pause:3.10'
-    # Create audits with ``force``; only once drains account for each
-    # other's moves (else queue while another audit or plan runs).
-    force_audits: bool = False
+    # Create audits with ``force``: maintenance audits count every other
+    # unfinished plan's moves, so Watcher need not cancel them while a
+    # plan runs. Off: queue while another audit or plan runs (for clouds
+    # whose other goals' plans should not be overlapped).
+    force_audits: bool = True
     # host_restore's ``return_guests`` (e.g. ``drained``); empty: none.
     return_guests: str = ''
 

@@ -5,6 +5,10 @@ Events, ``kubectl drain`` waiting and then finishing, and what Nova
 reports about guests and the nova-compute service.
 """
 
+import dataclasses
+from unittest import mock
+
+from watcher_maintenance.kubernetes import handlers
 from watcher_maintenance.kubernetes import settings as wm
 from watcher_maintenance.tests.functional.test_host_restore import cluster
 from watcher_maintenance.tests.kubernetes import harness
@@ -133,13 +137,33 @@ class TestTwoNodes(harness.BridgeTestCase):
         self.assertEqual([], self.servers_on('compute-1'))
         self.assertEqual([], self.servers_on('compute-2'))
         self.assert_no_overcommit()
-        # Each node ends on an audit of its own that succeeded; one that
-        # Watcher cancelled under the other's running plan was asked
-        # again, never reported as a failure.
+        # Forced audits, each counting the other's moves: side by side,
+        # none cancelled by Watcher, each node on an audit of its own.
+        audits = self.audits()
+        self.assertEqual([], [a['name'] for a in audits
+                              if a['state'] == 'CANCELLED'])
         succeeded = {a['uuid']: a['parameters']['maintenance_node']
-                     for a in self.audits() if a['state'] == 'SUCCEEDED'}
+                     for a in audits if a['state'] == 'SUCCEEDED'}
         for node in ('compute-1', 'compute-2'):
             self.assertEqual(node, succeeded.get(
                 self.annotation(node, wm.AUDIT)))
             self.assertNotIn('Failed',
                              [e[1] for e in self.events(node)])
+
+    def test_without_force_the_second_node_queues_then_drains(self):
+        queueing = dataclasses.replace(handlers.SETTINGS, force_audits=False)
+        with mock.patch.object(handlers, 'SETTINGS', queueing), \
+                self.controller():
+            self.kubectl('cordon', 'compute-1', 'compute-2')
+            self.wait_state('compute-1', 'Drained')
+            self.wait_state('compute-2', 'Drained')
+        self.assertEqual([], self.servers_on('compute-1'))
+        self.assertEqual([], self.servers_on('compute-2'))
+        self.assert_no_overcommit()
+        # One of them waited for the other, and said what for.
+        waits = [message for node in ('compute-1', 'compute-2')
+                 for _, _, message in self.events(node)
+                 if 'is running' in message or 'asking again' in message]
+        self.assertTrue(waits, 'no node said it was waiting')
+        for node in ('compute-1', 'compute-2'):
+            self.assertNotIn('Failed', [e[1] for e in self.events(node)])
