@@ -60,6 +60,22 @@ class TestDrainAndRestore(harness.BridgeTestCase):
                           and self.guard_pod_exists('compute-1'))
         self.assert_no_overcommit()
 
+    def test_approval_mode_waits_for_the_approve_annotation(self):
+        approving = dataclasses.replace(handlers.SETTINGS,
+                                        approval_required=True)
+        with mock.patch.object(handlers, 'SETTINGS', approving), \
+                self.controller():
+            self.kubectl('cordon', 'compute-1')
+            self.wait_state('compute-1', 'AwaitingApproval')
+            message = self.annotation('compute-1', wm.MESSAGE)
+            self.assertIn('approve=true', message)
+            self.assertEqual(['web-1', 'web-2'],
+                             self.servers_on('compute-1'))
+            self.kubectl('annotate', 'node', 'compute-1',
+                         wm.APPROVE + '=true')
+            self.wait_state('compute-1', 'Drained')
+        self.assertEqual([], self.servers_on('compute-1'))
+
     def test_someone_elses_disable_stays_on_uncordon(self):
         with self.controller():
             self.kubectl('cordon', 'compute-1')
@@ -119,6 +135,14 @@ class TestRefusedDrain(harness.BridgeTestCase):
             self.assertTrue(self.guard_pod_exists('compute-1'))
             self.assertEqual(['big-1'], self.servers_on('compute-1'))
             self.assertEqual('enabled', self.service('compute-1')['status'])
+
+            # The operator decides to let it through anyway.
+            self.kubectl('annotate', 'node', 'compute-1',
+                         wm.RELEASE_DRAIN + '=true')
+            drain = self.kubectl('drain', 'compute-1',
+                                 '--timeout=%ds' % harness.TIMEOUT)
+            self.assertIn('node/compute-1 drained', drain.stdout)
+            self.assertEqual('Failed', self.state('compute-1'))
 
 
 class TestTwoNodes(harness.BridgeTestCase):
