@@ -174,18 +174,9 @@ def _drain(node, service, watcher, options):
         return Step(NOTHING)
     if node.audit is None:
         return _ask(node, service, watcher, options, DRAIN, {})
-    audit = watcher.audit
-    if audit is None or audit['state'] in AUDIT_RUNNING:
-        return Step(WAIT)
-    if audit['state'] in AUDIT_ASK_AGAIN:
-        return Step(QUEUE, state=QUEUED, message=(
-            'Watcher cancelled drain audit %s of %s (%s); asking again.'
-            % (audit['uuid'], service.host,
-               audit.get('status_message') or 'another plan was running')))
-    if audit['state'] != 'SUCCEEDED':
-        return _failed(FAILED, 'Watcher refused to drain %s: %s' % (
-            service.host, audit.get('status_message')
-            or 'audit %s %s' % (audit['uuid'], audit['state'])))
+    unfinished = _audit_unfinished(watcher.audit, service, DRAIN)
+    if unfinished:
+        return unfinished
     plan = watcher.plan
     if plan is None or plan['state'] == 'SUCCEEDED':
         return _drain_done(service, plan)
@@ -216,6 +207,26 @@ def _drain(node, service, watcher, options):
         service.host, plan['uuid'], plan['state'],
         ': %s' % plan['status_message'] if plan.get('status_message')
         else '.'))
+
+
+def _audit_unfinished(audit, service, strategy):
+    """The step while the audit has not succeeded, else None."""
+    if audit is None or audit['state'] in AUDIT_RUNNING:
+        return Step(WAIT)
+    verb = 'drain' if strategy == DRAIN else 'restore'
+    if audit['state'] in AUDIT_ASK_AGAIN:
+        return Step(QUEUE, state=QUEUED if strategy == DRAIN else RESTORING,
+                    message='Watcher cancelled %s audit %s of %s (%s); '
+                    'asking again.' % (verb, audit['uuid'], service.host,
+                                       audit.get('status_message')
+                                       or 'another plan was running'))
+    if audit['state'] != 'SUCCEEDED':
+        return _failed(
+            FAILED if strategy == DRAIN else RESTORE_FAILED,
+            'Watcher refused to %s %s: %s' % (
+                verb, service.host, audit.get('status_message')
+                or 'audit %s %s' % (audit['uuid'], audit['state'])))
+    return None
 
 
 def _drain_done(service, plan):
@@ -274,18 +285,9 @@ def _restore(node, service, watcher, options):
         parameters = ({'return_guests': options.return_guests}
                       if options.return_guests else {})
         return _ask(node, service, watcher, options, RESTORE, parameters)
-    audit = watcher.audit
-    if audit is None or audit['state'] in AUDIT_RUNNING:
-        return Step(WAIT)
-    if audit['state'] in AUDIT_ASK_AGAIN:
-        return Step(QUEUE, state=RESTORING, message=(
-            'Watcher cancelled restore audit %s of %s; asking again.'
-            % (audit['uuid'], service.host)))
-    if audit['state'] != 'SUCCEEDED':
-        return _failed(RESTORE_FAILED, 'Watcher refused to restore %s: %s'
-                       % (service.host, audit.get('status_message')
-                          or 'audit %s %s' % (audit['uuid'],
-                                              audit['state'])))
+    unfinished = _audit_unfinished(watcher.audit, service, RESTORE)
+    if unfinished:
+        return unfinished
     plan = watcher.plan
     if plan is None or plan['state'] == 'SUCCEEDED':
         return Step(MARK, state=RESTORED, message=(

@@ -153,14 +153,17 @@ class TestTwoNodes(harness.BridgeTestCase):
         [{'name': 'web-{n}', 'count': 2, 'host': 'compute-1'},
          {'name': 'db-{n}', 'count': 2, 'host': 'compute-2'}])
 
-    def test_two_nodes_cordoned_together_both_drain(self):
-        with self.controller():
-            self.kubectl('cordon', 'compute-1', 'compute-2')
-            self.wait_state('compute-1', 'Drained')
-            self.wait_state('compute-2', 'Drained')
+    def cordon_both_until_drained(self):
+        self.kubectl('cordon', 'compute-1', 'compute-2')
+        self.wait_state('compute-1', 'Drained')
+        self.wait_state('compute-2', 'Drained')
         self.assertEqual([], self.servers_on('compute-1'))
         self.assertEqual([], self.servers_on('compute-2'))
         self.assert_no_overcommit()
+
+    def test_two_nodes_cordoned_together_both_drain(self):
+        with self.controller():
+            self.cordon_both_until_drained()
         # Forced audits, each counting the other's moves: side by side,
         # none cancelled by Watcher, each node on an audit of its own.
         audits = self.audits()
@@ -178,12 +181,7 @@ class TestTwoNodes(harness.BridgeTestCase):
         queueing = dataclasses.replace(handlers.SETTINGS, force_audits=False)
         with mock.patch.object(handlers, 'SETTINGS', queueing), \
                 self.controller():
-            self.kubectl('cordon', 'compute-1', 'compute-2')
-            self.wait_state('compute-1', 'Drained')
-            self.wait_state('compute-2', 'Drained')
-        self.assertEqual([], self.servers_on('compute-1'))
-        self.assertEqual([], self.servers_on('compute-2'))
-        self.assert_no_overcommit()
+            self.cordon_both_until_drained()
         # One of them waited for the other, and said what for.
         waits = [message for node in ('compute-1', 'compute-2')
                  for _, _, message in self.events(node)
