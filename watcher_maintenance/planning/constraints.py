@@ -9,6 +9,8 @@ capacity left after the moves already planned.
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from watcher_maintenance.planning.inventory import AFFINITY
 from watcher_maintenance.planning.inventory import ANTI_AFFINITY
 from watcher_maintenance.planning.inventory import Guest
@@ -29,14 +31,16 @@ class Constraint:
 class IsNotTheNode(Constraint):
     """A guest never goes back to the node being drained."""
 
-    def __init__(self, node: str):
-        self.node = node
+    def __init__(self, node: str | Iterable[str]):
+        self.nodes = frozenset([node] if isinstance(node, str) else node)
 
     def passes(self, host, guest, free):
-        return host.name != self.node
+        return host.name not in self.nodes
 
     def refusal(self, host, guest, free):
-        return '%s is the node being drained' % host.name
+        if len(self.nodes) == 1:
+            return '%s is the node being drained' % host.name
+        return '%s is one of the nodes being drained' % host.name
 
 
 class EnabledAndUp(Constraint):
@@ -89,7 +93,7 @@ class HasRoom(Constraint):
             free.describe())
 
 
-def destination_rules(node: str) -> list[Constraint]:
+def destination_rules(node: str | Iterable[str]) -> list[Constraint]:
     """The rules every drain destination must pass."""
     return [IsNotTheNode(node), EnabledAndUp(), InAuditScope(),
             SameAvailabilityZone(), HasRoom()]

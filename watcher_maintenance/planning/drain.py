@@ -93,12 +93,15 @@ class HostList:
                 and self._hosts[n].disabled_reason == reason]
 
 
-def plan_drain(node_name: str, guests: Sequence[Guest], hosts: HostSource,
-               options: DrainOptions = DrainOptions(),
+def plan_drain(node_name: str | Sequence[str], guests: Sequence[Guest],
+               hosts: HostSource, options: DrainOptions = DrainOptions(),
                server_groups: Sequence[ServerGroup] = ()) -> DrainPlan:
     """Plan moving every guest off ``node_name``.
 
-    ``server_groups`` are the Nova server groups of the node's guests (or
+    ``node_name`` may also be several nodes, drained together: their
+    guests are placed at once, and none goes to any of them. Each guest's
+    ``host`` says which node it leaves (the only node, if unset).
+    ``server_groups`` are the Nova server groups of the nodes' guests (or
     more); no plan breaks a hard policy, and soft ones are preferred.
 
     :raises PlanningRefused: with a sentence for the operator.
@@ -107,53 +110,62 @@ def plan_drain(node_name: str, guests: Sequence[Guest], hosts: HostSource,
         raise PlanningRefused(
             'Unknown placement %r: use %s.' % (
                 options.placement, ' or '.join(weighers.PLACEMENTS)))
-    node = known_node(node_name, hosts)
+    names = node_names(node_name)
+    nodes = [known_node(name, hosts) for name in names]
+    label = ', '.join(names)
 
-    decisions, to_move = _decide_actions(node_name, guests, options)
-    groups = server_groups_.GroupState.for_drain(node_name, server_groups,
+    decisions, to_move = _decide_actions(label, guests, options)
+    groups = server_groups_.GroupState.for_drain(names, server_groups,
                                                  to_move)
     if groups is not None and groups.hard:
-        decisions, to_move = _affinity_blocked(node_name, decisions,
+        decisions, to_move = _affinity_blocked(label, decisions,
                                                to_move, groups, options)
         groups = server_groups_.GroupState.for_drain(
-            node_name, server_groups, to_move)
+            names, server_groups, to_move)
     service_changes, notes = [], []
-    if node.enabled:
-        service_changes.append(ServiceChange(
-            node_name, enable=False, reason=options.maintaining_reason,
-            why='stop new guests from landing on %s' % node_name))
-    elif node.disabled_reason != options.maintaining_reason:
-        # Someone disabled it for their own reason: keep that reason, so
-        # leaving maintenance later does not re-enable it by mistake.
-        notes.append('%s is already disabled (reason: %s); the plan leaves '
-                     'its service state as it is.' % (
-                         node_name, node.disabled_reason or 'none given'))
+    for node in nodes:
+        if node.enabled:
+            service_changes.append(ServiceChange(
+                node.name, enable=False, reason=options.maintaining_reason,
+                why='stop new guests from landing on %s' % node.name))
+        elif node.disabled_reason != options.maintaining_reason:
+            # Someone disabled it for their own reason: keep that reason,
+            # so leaving maintenance later does not re-enable it by
+            # mistake.
+            notes.append('%s is already disabled (reason: %s); the plan '
+                         'leaves its service state as it is.' % (
+                             node.name, node.disabled_reason or
+                             'none given'))
 
     if not to_move:
-        return DrainPlan(node_name, Method.NOTHING_TO_MOVE,
+        return DrainPlan(label, Method.NOTHING_TO_MOVE,
                          tuple(decisions), tuple(service_changes),
-                         tuple(notes))
-    if not node.up:
+                         tuple(notes), names)
+    down = {node.name for node in nodes if not node.up}
+    stuck = [g for g in to_move if (g.host or names[0]) in down]
+    if stuck:
         raise PlanningRefused(
             '%s is down, so its guests cannot be migrated (%s). Bring its '
             'nova-compute service back up, or evacuate the guests with '
             '"openstack server evacuate".' % (
-                node_name, ', '.join(g.label for g in to_move[:10])))
+                ' and '.join(sorted(down)),
+                ', '.join(g.label for g in stuck[:10])))
 
-    moves, method, extra = _consolidate(node, to_move, hosts, options,
+    drained = _Drained(names, label)
+    moves, method, extra = _consolidate(drained, to_move, hosts, options,
                                         groups)
     notes.extend(extra)
     if moves is None:
-        moves = _disperse(node, to_move, hosts, options, groups)
+        moves = _disperse(drained, to_move, hosts, options, groups)
         method = Method.DISPERSAL
     if groups is not None:
-        _check_groups(node_name, groups, moves)
+        _check_groups(label, groups, moves)
     if method is not Method.DISPERSAL:
         host = hosts.host(moves[to_move[0].uuid])
         if not host.enabled:
             service_changes.insert(0, ServiceChange(
                 host.name, enable=True, reason=None,
-                why='take every guest of %s' % node_name))
+                why='take every guest of %s' % label))
 
     how = {Method.BACKUP_NODE: 'onto the backup node',
            Method.SPARE_NODE: 'onto designated spare host',
@@ -172,8 +184,34 @@ def plan_drain(node_name: str, guests: Sequence[Guest], hosts: HostSource,
             decision = dataclasses.replace(decision, destination=target,
                                            reason=reason)
         final.append(decision)
-    return DrainPlan(node_name, method, tuple(_in_plan_order(final)),
-                     tuple(service_changes), tuple(notes))
+    return DrainPlan(label, method, tuple(_in_plan_order(final)),
+                     tuple(service_changes), tuple(notes), names)
+
+
+def node_names(node_name: str | Sequence[str]) -> tuple[str, ...]:
+    """The nodes to drain, checked: at least one, none twice."""
+    names = (node_name,) if isinstance(node_name, str) else tuple(node_name)
+    if not names:
+        raise PlanningRefused('No node to drain was given. Name one with '
+                              'maintenance_node, or several with '
+                              'maintenance_nodes.')
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise PlanningRefused('%s is listed more than once in the nodes to '
+                              'drain. Name each node once.'
+                              % ', '.join(twice))
+    return names
+
+
+@dataclasses.dataclass(frozen=True)
+class _Drained:
+    """The node(s) being drained, as destinations must see them."""
+
+    names: tuple[str, ...]
+    name: str           # how sentences name them
+
+    def __contains__(self, host_name) -> bool:
+        return host_name in self.names
 
 
 def known_node(node_name: str, hosts: HostSource) -> Host:
@@ -252,10 +290,11 @@ def _decide_one(guest: Guest, options: DrainOptions) -> Decision:
                     'servers' % guest.state)
 
 
-def _takes_all(host: Host, guests, node_name, groups=None) -> str | None:
+def _takes_all(host: Host, guests, drained, groups=None) -> str | None:
     """None if ``host`` can take every guest at once, else why not."""
-    if host.name == node_name:
-        return 'it is the node being drained'
+    if host.name in drained:
+        return 'it is %s being drained' % (
+            'the node' if len(drained.names) == 1 else 'one of the nodes')
     if not host.up:
         return 'it is down'
     if not host.in_scope:
@@ -280,16 +319,18 @@ def _consolidate(node, to_move, hosts, options, groups=None):
     notes = []
     if options.backup_node:
         backup = hosts.host(options.backup_node)
-        if options.backup_node == node.name:
+        if options.backup_node in node:
             raise PlanningRefused(
-                'The backup node %s is the node being drained. Name another '
-                'host as backup_node, or leave it out.' % node.name)
+                'The backup node %s is %s being drained. Name another '
+                'host as backup_node, or leave it out.' % (
+                    options.backup_node, 'the node' if len(node.names) == 1
+                    else 'one of the nodes'))
         if backup is None or not backup.in_scope:
             raise PlanningRefused(
                 'The backup node %s is not a compute host in this audit\'s '
                 'scope. Check the name, or leave backup_node out to let the '
                 'plan choose destinations.' % options.backup_node)
-        why_not = _takes_all(backup, to_move, node.name, groups)
+        why_not = _takes_all(backup, to_move, node, groups)
         if why_not is None:
             return ({g.uuid: backup.name for g in to_move},
                     Method.BACKUP_NODE, notes)
@@ -300,7 +341,7 @@ def _consolidate(node, to_move, hosts, options, groups=None):
         for name in hosts.disabled_for(options.spare_reason):
             spare = hosts.host(name)
             if spare is None or spare.guest_count or \
-                    _takes_all(spare, to_move, node.name, groups):
+                    _takes_all(spare, to_move, node, groups):
                 continue
             left = spare.free - total_needs(to_move)
             fitting.append(((left.memory_mb, left.vcpus, left.disk_gb,
@@ -321,9 +362,9 @@ def _rotation(node_name: str, count: int) -> int:
 def _eligible_hosts(node, hosts: HostSource):
     """Destinations in a deterministic rotated order, built lazily."""
     names = hosts.names()
-    start = _rotation(node.name, len(names))
+    start = _rotation(node.names[0], len(names))
     for name in list(names[start:]) + list(names[:start]):
-        if name == node.name:
+        if name in node:
             continue
         host = hosts.host(name)
         if host is not None and host.schedulable and host.in_scope:
@@ -331,7 +372,7 @@ def _eligible_hosts(node, hosts: HostSource):
 
 
 def _disperse(node, to_move, hosts, options, groups=None) -> dict[str, str]:
-    rules = constraints.destination_rules(node.name)
+    rules = constraints.destination_rules(node.names)
     rank = weighers.ranking_key(options.placement)
     if groups is None:
         placer = Placer(rules, rank, options.search_budget)
@@ -433,6 +474,7 @@ def _first_refusal(placer, host, guest) -> str:
 
 
 def _affinity_blocked(node_name, decisions, to_move, groups, options):
+    # ``node_name`` names the node(s) being drained, for the sentences.
     """Leave or refuse the hard-affinity members Nova would not move."""
     blocked = groups.affinity_blockers()
     if not blocked:

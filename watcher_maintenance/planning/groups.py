@@ -40,9 +40,12 @@ def _names(labels: Iterable[str], limit: int = 8) -> str:
 class GroupState:
     """The server groups of the guests to move, and where members run."""
 
-    def __init__(self, node: str, groups: Sequence[ServerGroup],
-                 moving: Sequence[Guest]):
-        self.node = node
+    def __init__(self, node: str | Iterable[str] | None,
+                 groups: Sequence[ServerGroup], moving: Sequence[Guest]):
+        # The node(s) being drained, and how sentences name them.
+        self.nodes = frozenset([node] if isinstance(node, str)
+                               else node or ())
+        self.node = _names(sorted(self.nodes))
         self.moving = {g.uuid: g for g in moving}
         self.groups: list[ServerGroup] = []
         self._of: dict[str, list[ServerGroup]] = {}
@@ -65,7 +68,8 @@ class GroupState:
         self.reset()
 
     @classmethod
-    def for_drain(cls, node: str, groups: Sequence[ServerGroup],
+    def for_drain(cls, node: str | Iterable[str],
+                  groups: Sequence[ServerGroup],
                   moving: Sequence[Guest]) -> GroupState | None:
         """The state, or None when no guest to move is in a group."""
         if not groups or not moving:
@@ -90,8 +94,7 @@ class GroupState:
         """Hosts other than the node that hold (or will hold) a member."""
         hosts = {h for h, n in self._staying[group.uuid].items() if n}
         hosts.update(h for h, n in self._moved[group.uuid].items() if n)
-        hosts.discard(self.node)
-        return hosts
+        return hosts - self.nodes
 
     def take(self, host: str, guest: Guest) -> None:
         for group in self._of.get(guest.uuid, ()):
@@ -136,10 +139,11 @@ class GroupState:
                 continue
             on_node = self.members_on_node(group)
             others = [m for m in group.members if m.uuid not in self.moving]
-            behind = [m.label for m in others if m.host == self.node]
+            behind = [m.label for m in others if m.host in self.nodes]
             unknown = [m.label for m in others if m.host is None]
             elsewhere = sorted({m.host for m in others
-                                if m.host not in (None, self.node)})
+                                if m.host is not None
+                                and m.host not in self.nodes})
             if len(on_node) > 1:
                 why = ('its members %s on %s would move one at a time, and '
                        'Nova refuses the first move because it leaves the '

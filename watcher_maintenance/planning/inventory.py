@@ -121,6 +121,8 @@ class Guest:
     pinned_zone: str | None = None
     excluded: bool = False
     project_id: str | None = None
+    # The node it runs on, where a drain covers several.
+    host: str | None = None
 
     @property
     def label(self) -> str:

@@ -68,11 +68,20 @@ class Decided:
 
 @dataclasses.dataclass(frozen=True)
 class DrainPlan(Decided):
-    node: str
+    node: str                   # the node, or the nodes as one label
     method: Method
     decisions: tuple[Decision, ...]
     service_changes: tuple[ServiceChange, ...]
     notes: tuple[str, ...] = ()
+    drained: tuple[str, ...] = ()   # every node drained (default: node)
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        return self.drained or (self.node,)
+
+    def source_of(self, decision: Decision) -> str:
+        """The node the decision's guest leaves."""
+        return decision.guest.host or self.nodes[0]
 
     @property
     def guests_on_node(self) -> int:
@@ -80,7 +89,8 @@ class DrainPlan(Decided):
 
     @property
     def staying(self) -> tuple[str, ...]:
-        """UUIDs of the guests the plan leaves on the node on purpose."""
+        """UUIDs of the guests the plan leaves on the node(s) on
+        purpose."""
         return tuple(d.guest.uuid for d in self.decisions
                      if not d.outcome.moves)
 

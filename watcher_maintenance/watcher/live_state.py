@@ -111,7 +111,7 @@ def live_server(server) -> LiveServer:
                         disk),
         local_disk=not server.is_boot_from_volume and disk > 0,
         pinned_zone=server.pinned_availability_zone or None,
-        project_id=server.tenant_id)
+        project_id=server.tenant_id, host=server.host)
     return LiveServer(guest, server.host, server.status)
 
 

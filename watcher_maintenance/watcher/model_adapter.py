@@ -111,11 +111,13 @@ class ModelHosts:
 
 def guests_of(model, node) -> list[Guest]:
     """The node's guests, in the planner's terms."""
-    return [to_guest(instance) for instance in model.get_node_instances(node)]
+    return [to_guest(instance, node.hostname)
+            for instance in model.get_node_instances(node)]
 
 
-def to_guest(instance) -> Guest:
-    """One model instance, in the planner's terms."""
+def to_guest(instance, host=None) -> Guest:
+    """One model instance, in the planner's terms; ``host`` is the
+    node it runs on, where the caller knows it."""
     disk = instance.disk
     return Guest(
         uuid=instance.uuid,
@@ -126,6 +128,7 @@ def to_guest(instance) -> Guest:
         pinned_zone=instance.pinned_az or None,
         excluded=bool(instance.watcher_exclude),
         project_id=instance.project_id,
+        host=host,
     )
 
 

@@ -11,6 +11,8 @@ its continuous audits.
 
 from __future__ import annotations
 
+import json
+
 from oslo_log import log
 from watcher import objects
 
@@ -30,17 +32,33 @@ UNFINISHED = ('PENDING', 'ONGOING')
 MIGRATE = 'migrate'
 
 
-def supersede(context, node_name) -> list[str]:
-    """Mark the older RECOMMENDED maintenance plans of ``node_name``
-    SUPERSEDED; returns their UUIDs."""
+def audit_nodes(parameters) -> list[str]:
+    """The node(s) a maintenance audit's parameters name."""
+    parameters = parameters or {}
+    nodes = parameters.get('maintenance_nodes')
+    if isinstance(nodes, str):
+        try:
+            nodes = json.loads(nodes)
+        except ValueError:
+            nodes = None
+    if isinstance(nodes, list):
+        return [n for n in nodes if isinstance(n, str)]
+    node = parameters.get('maintenance_node')
+    return [node] if node else []
+
+
+def supersede(context, node_names) -> list[str]:
+    """Mark SUPERSEDED the older RECOMMENDED maintenance plans whose nodes
+    the new audit's ``node_names`` all cover; returns their UUIDs."""
     superseded = []
     for plan, audit, _ in _maintenance_plans(context, (RECOMMENDED,)):
-        if (audit.parameters or {}).get('maintenance_node') != node_name:
+        nodes = audit_nodes(audit.parameters)
+        if not nodes or not set(nodes) <= set(node_names):
             continue
         plan.state = SUPERSEDED
         plan.save()
         LOG.info('Action plan %s of %s superseded by a newer audit',
-                 plan.uuid, node_name)
+                 plan.uuid, ', '.join(nodes))
         superseded.append(plan.uuid)
     return superseded
 
@@ -52,9 +70,9 @@ def read(context, model) -> reservations.Reservations:
     for plan, audit, strategy in _maintenance_plans(
             context, (RECOMMENDED,) + RUNNING):
         plans[plan.uuid] = plan
-        node = (audit.parameters or {}).get('maintenance_node')
-        if node and strategy == DRAIN_STRATEGY:
-            draining.append((node, plan.uuid))
+        if strategy == DRAIN_STRATEGY:
+            draining.extend((node, plan.uuid)
+                            for node in audit_nodes(audit.parameters))
     for plan in objects.ActionPlan.list(context,
                                         filters={'state__in': RUNNING}):
         plans.setdefault(plan.uuid, plan)

@@ -48,15 +48,15 @@ def move_waits(strategy):
 
 
 def end_check(strategy):
-    """(node, guests left on it on purpose) when the plan must leave the
-    node empty but for those, else None."""
+    """(nodes, guests left on them on purpose) when the plan must leave
+    the nodes empty but for those, else None."""
     plan = getattr(strategy, 'plan', None)
     staying = getattr(plan, 'staying', None)
-    return None if staying is None else (plan.node, staying)
+    return None if staying is None else (plan.nodes, staying)
 
 
 def chain(actions, parallel, pause, make_checkpoint, waits=None,
-          make_end_check=None):
+          make_end_checks=None):
     """Link ``actions`` (in order) into the maintenance action graph.
 
     ``actions`` are objects with ``action_type``, ``uuid``,
@@ -66,8 +66,8 @@ def chain(actions, parallel, pause, make_checkpoint, waits=None,
     ``waits[i]`` lists the earlier migrations the i-th one must wait for:
     a migration never shares a wave with one it waits for, whatever
     ``parallel`` allows.
-    ``make_end_check()``, if given, returns the action that ends the
-    plan by checking the node is empty.
+    ``make_end_checks()``, if given, returns the actions that end the
+    plan by checking the nodes are empty.
     Returns every action of the graph, checkpoints included, in run order.
     """
     service = [a for a in actions if a.action_type in SERVICE_ACTIONS]
@@ -83,8 +83,8 @@ def chain(actions, parallel, pause, make_checkpoint, waits=None,
         # first wave.
         steps.append([make_checkpoint(pause if index else 0, wave)])
         steps.append(wave)
-    if steps and make_end_check is not None:
-        steps.append([make_end_check()])
+    if steps and make_end_checks is not None:
+        steps.append(make_end_checks())
     ordered, previous = [], []
     for step in steps:
         for action in step:
@@ -134,8 +134,9 @@ class MaintenancePlanner(weight.WeightPlanner):
         emptied = end_check(solution.strategy)
         ordered = chain(
             actions, parallel, pause, checkpoint, waits,
-            None if emptied is None else lambda: checkpoint(
-                0, empty_node=emptied[0], staying=list(emptied[1])))
+            None if emptied is None else lambda: [
+                checkpoint(0, empty_node=node, staying=list(emptied[1]))
+                for node in emptied[0]])
 
         self._create_efficacy_indicators(context, action_plan.id,
                                          solution.efficacy_indicators)

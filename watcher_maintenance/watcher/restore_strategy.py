@@ -8,14 +8,13 @@ audit's status message.
 
 from __future__ import annotations
 
-import json
-
 from watcher import objects
 
 from watcher_maintenance.planning import restore
 from watcher_maintenance.planning.plan import Outcome
 from watcher_maintenance.planning.plan import PlanningRefused
 from watcher_maintenance.watcher import model_adapter
+from watcher_maintenance.watcher import other_plans
 from watcher_maintenance.watcher import strategy as drain_strategy
 
 DRAIN_STRATEGY = 'host_drain'
@@ -67,7 +66,7 @@ def last_drain(context, node_name) -> restore.DrainRecord | None:
     for plan in sorted(plans, key=lambda p: (p.updated_at or p.created_at,
                                              p.id), reverse=True):
         audit = objects.Audit.get_by_id(context, plan.audit_id)
-        if (audit.parameters or {}).get('maintenance_node') != node_name:
+        if node_name not in other_plans.audit_nodes(audit.parameters):
             continue
         moved = []
         for action in objects.Action.list(
@@ -180,7 +179,7 @@ class HostRestore(drain_strategy.MaintenanceStrategy):
                         'does not know which guests to return. Run the audit '
                         'again with return_guests=none to only re-enable '
                         'the node, or give a host_map.' % node_name)
-            seen, notes = self.with_other_plans(hosts, node_name)
+            seen, notes = self.with_other_plans(hosts, [node_name])
             self.plan = restore.plan_restore(
                 node_name, seen, ModelGuests(model), drained=drained,
                 host_map=host_map, options=self.options())
@@ -230,11 +229,5 @@ class HostRestore(drain_strategy.MaintenanceStrategy):
 def _host_map(value):
     if value is None:
         return None
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError as error:
-            raise PlanningRefused(
-                'host_map is not valid JSON (%s). Give an object such as '
-                '{"compute-1": ["vm-1"]}.' % error)
-    return restore.parse_host_map(value)
+    return restore.parse_host_map(drain_strategy.json_parameter(
+        'host_map', value, 'an object such as {"compute-1": ["vm-1"]}'))

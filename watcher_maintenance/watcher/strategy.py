@@ -9,6 +9,7 @@ core's.
 from __future__ import annotations
 
 import dataclasses
+import json
 
 from oslo_log import log
 from watcher.common import exception
@@ -99,24 +100,24 @@ class MaintenanceStrategy(base.BaseStrategy):
         return planning_lock.PlanningLock(
             conf.CONF.watcher_maintenance.planning_lock_timeout).acquire()
 
-    def with_other_plans(self, hosts, node_name):
+    def with_other_plans(self, hosts, node_names):
         """``hosts`` with the other unfinished plans' moves counted as
-        made, after superseding this node's older RECOMMENDED plans; and
-        the note that says so."""
-        superseded, others = self._other_plans(node_name)
+        made, after superseding the nodes' older RECOMMENDED plans; and
+        the notes that say so."""
+        superseded, others = self._other_plans(node_names)
         notes = []
         if superseded:
             notes.append('Superseded the older plan(s) of %s: %s.' % (
-                node_name, ', '.join(superseded)))
+                ', '.join(node_names), ', '.join(superseded)))
         if others:
             notes.append(others.describe())
         self.counted = tuple(notes)
-        return (reservations.ReservedHosts(hosts, others, own=[node_name]),
+        return (reservations.ReservedHosts(hosts, others, own=node_names),
                 self.counted)
 
-    def _other_plans(self, node_name):
+    def _other_plans(self, node_names):
         """Watcher's records: (superseded plan UUIDs, reservations)."""
-        superseded = other_plans.supersede(self.ctx, node_name)
+        superseded = other_plans.supersede(self.ctx, node_names)
         return superseded, other_plans.read(self.ctx, self.compute_model)
 
     def add_notes(self, notes):
@@ -199,8 +200,22 @@ class HostDrain(MaintenanceStrategy):
             'type': 'object',
             'properties': {
                 'maintenance_node': {
-                    'description': 'Hostname of the compute node to drain.',
+                    'description': 'Hostname of the compute node to drain. '
+                                   'Give this or maintenance_nodes.',
                     'type': 'string', 'minLength': 1,
+                },
+                'maintenance_nodes': {
+                    'description': 'Hostnames of several compute nodes to '
+                                   'drain together, as a JSON list: '
+                                   '["compute-3", "compute-4"]. Their '
+                                   'guests are placed at once, and none '
+                                   'goes to any of them. Give this or '
+                                   'maintenance_node.',
+                    'oneOf': [
+                        {'type': 'array', 'minItems': 1,
+                         'items': {'type': 'string', 'minLength': 1}},
+                        {'type': 'string', 'minLength': 2},
+                    ],
                 },
                 'backup_node': {
                     'description': 'Hostname of a compute node that takes '
@@ -251,7 +266,10 @@ class HostDrain(MaintenanceStrategy):
                     'default': ordering.LARGEST_FIRST,
                 },
             },
-            'required': ['maintenance_node'],
+            # One of the two names the node(s); giving both is refused
+            # in words by the strategy.
+            'anyOf': [{'required': ['maintenance_node']},
+                      {'required': ['maintenance_nodes']}],
             'additionalProperties': False,
         }
 
@@ -265,22 +283,25 @@ class HostDrain(MaintenanceStrategy):
             **self.migration_rules())
 
     def plan_audit(self, audit):
-        node_name = self.input_parameters.get('maintenance_node')
         model = self.compute_model
         hosts = model_adapter.ModelHosts(model)
-        node = hosts.node(node_name)
-        guests = model_adapter.guests_of(model, node) if node else []
         try:
-            unknown = []
-            if node:
+            node_names = drain_nodes(self.input_parameters)
+            guests, unknown = [], []
+            for node_name in node_names:
+                node = hosts.node(node_name)
+                if node is None:
+                    continue    # the core refuses it, in words
+                known = model_adapter.guests_of(model, node)
                 # The model can lag Nova: a guest booted or migrated onto
                 # the node since its last update must not be left behind.
-                known = {g.uuid for g in guests}
-                unknown = [g for g in self._ask_nova(
+                seen = {g.uuid for g in known}
+                unknown += [g for g in self._ask_nova(
                     'servers on %s' % node_name,
                     lambda: self._nova_guests_on(node_name))
-                    if g.uuid not in known]
-                guests = guests + unknown
+                    if g.uuid not in seen]
+                guests += known
+            guests += unknown
             if any(g.pinned_zone for g in guests):
                 hosts.use_zones(self._ask_nova('availability zones',
                                                self._host_zones))
@@ -290,8 +311,8 @@ class HostDrain(MaintenanceStrategy):
                     self._ask_nova('server groups',
                                    self._server_group_records),
                     model, guests)
-            seen, notes = self.with_other_plans(hosts, node_name)
-            self.plan = drain.plan_drain(node_name, guests, seen,
+            seen, notes = self.with_other_plans(hosts, node_names)
+            self.plan = drain.plan_drain(node_names, guests, seen,
                                          self.options(), groups)
             if unknown:
                 notes = ('Read from Nova, not yet in Watcher\'s model: %s.'
@@ -361,7 +382,7 @@ class HostDrain(MaintenanceStrategy):
                 resource_id=decision.guest.uuid,
                 input_parameters={
                     'migration_type': decision.outcome.value,
-                    'source_node': self.plan.node,
+                    'source_node': self.plan.source_of(decision),
                     'destination_node': decision.destination,
                     'resource_name': decision.guest.name,
                 })
@@ -394,6 +415,41 @@ class HostDrain(MaintenanceStrategy):
 
     def _parallel(self):
         return self.input_parameters.get('max_parallel_migrations', 1)
+
+
+def json_parameter(name, value, example):
+    """A parameter that may come as JSON text (``audit create -p`` passes
+    lists and objects that way), decoded."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError as error:
+        raise PlanningRefused('%s is not valid JSON (%s). Give %s.' % (
+            name, error, example))
+
+
+def drain_nodes(params) -> tuple[str, ...]:
+    """The node(s) an audit drains: ``maintenance_node`` or
+    ``maintenance_nodes``, exactly one of them."""
+    one, several = params.get('maintenance_node'), params.get(
+        'maintenance_nodes')
+    if (one is None) == (several is None):
+        # Watcher's API already refuses neither, against the schema.
+        raise PlanningRefused(
+            'Give either maintenance_node (one node) or maintenance_nodes '
+            '(a JSON list of nodes), %s. Nothing was planned.' % (
+                'not both' if one is not None else 'none was given'))
+    if one is not None:
+        return drain.node_names(one)
+    several = json_parameter('maintenance_nodes', several,
+                             'a list such as ["compute-3", "compute-4"]')
+    if not isinstance(several, list) or not all(
+            isinstance(n, str) and n for n in several):
+        raise PlanningRefused(
+            'maintenance_nodes must be a list of hostnames, such as '
+            '["compute-3", "compute-4"], not %r.' % (several,))
+    return drain.node_names(several)
 
 
 LOG_HINT = ' ... (full text in the decision-engine log)'

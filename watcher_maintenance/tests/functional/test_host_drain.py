@@ -397,8 +397,12 @@ class TestScopeAndState(HostDrainTestCase):
 
     def test_strategy_publishes_its_parameters(self):
         spec = self._get('/strategies/host_drain')['parameters_spec']
-        self.assertIn('maintenance_node', spec['required'])
-        for name in ('backup_node', 'use_spare_nodes', 'placement',
+        # The node, or several nodes: one of the two is required.
+        self.assertEqual([{'required': ['maintenance_node']},
+                          {'required': ['maintenance_nodes']}],
+                         spec['anyOf'])
+        for name in ('maintenance_node', 'maintenance_nodes',
+                     'backup_node', 'use_spare_nodes', 'placement',
                      'disable_live_migration', 'disable_cold_migration',
                      'live_migrate_local_disk', 'skip_unmovable',
                      'max_parallel_migrations', 'migration_pause', 'order'):

@@ -1,5 +1,6 @@
 """Property tests of the drain planner over random clusters."""
 
+import dataclasses
 import itertools
 
 from hypothesis import HealthCheck
@@ -155,3 +156,39 @@ def test_tight_clusters_are_solved_whenever_possible(cluster):
         return
     assert exists
     check_invariants(plan, node, hosts, guests)
+
+
+@st.composite
+def multi_node_clusters(draw):
+    """A tight cluster, two nodes drained together, and one more host of
+    the cluster drained with them (its own load leaving too)."""
+    node, hosts, guests = draw(tight_clusters())
+    second = Host('node-b', Resources(64, 65536, 1000))
+    sources = [draw(st.sampled_from([NODE, 'node-b'])) for _ in guests]
+    guests = [dataclasses.replace(g, host=s) for g, s in zip(guests, sources)]
+    drained = draw(st.sampled_from([None] + [h.name for h in hosts]))
+    return node, second, hosts, guests, drained
+
+
+@settings(max_examples=600, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(multi_node_clusters())
+def test_several_nodes_are_placed_together_whenever_possible(cluster):
+    node, second, hosts, guests, drained = cluster
+    names = [NODE, 'node-b'] + ([drained] if drained else [])
+    destinations = [h for h in hosts if h.name not in names]
+    exists = exhaustive_placement_exists(destinations, guests)
+    try:
+        plan = plan_drain(names, guests,
+                          HostList([node, second] + hosts),
+                          DrainOptions(use_spare_nodes=False))
+    except PlanningRefused as refusal:
+        assert not exists, 'refused a drain that can be placed: %s' % refusal
+        return
+    assert exists or not guests
+    assert {c.host for c in plan.service_changes if not c.enable} == \
+        set(names)
+    for decision in plan.migrations:
+        assert decision.destination not in names, 'moved onto a drained node'
+        assert plan.source_of(decision) == decision.guest.host
+    check_invariants(plan, node, destinations, guests)

@@ -106,7 +106,7 @@ def test_each_checkpoint_checks_the_wave_it_opens():
 def test_a_drain_ends_with_the_empty_node_check():
     ordered = planner.chain(
         drain_actions(2), 1, 0, checkpoints()[0],
-        make_end_check=lambda: Action('maintenance_checkpoint', 'empty'))
+        make_end_checks=lambda: [Action('maintenance_checkpoint', 'empty')])
     assert shape(ordered)[-2:] == [('m2', ['cp2']), ('empty', ['m2'])]
 
 
