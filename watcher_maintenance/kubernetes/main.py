@@ -20,7 +20,14 @@ def main(argv=None):
     args = parser.parse_args(argv)
     import kopf
 
-    from watcher_maintenance.kubernetes import handlers  # noqa: F401
+    from watcher_maintenance.kubernetes import handlers
+    from watcher_maintenance.kubernetes import openstack_side
+    try:
+        # Before kopf starts: a missing credential is one sentence.
+        clients = handlers.connect_openstack()
+    except openstack_side.NoCredentials as error:
+        parser.exit(2, '%s\n' % error)
+    handlers.connect_openstack = lambda: clients
     kopf.configure(verbose=args.verbose)
     asyncio.run(kopf.operator(standalone=True, clusterwide=True))
     return 0

@@ -19,12 +19,23 @@ AUDIT_BUSY = ('PENDING', 'ONGOING')
 PLAN_BUSY = ('PENDING', 'ONGOING', 'CANCELLING')
 
 
+class NoCredentials(Exception):
+    """The controller cannot talk to Keystone, Watcher or Nova."""
+
+
 def connect():
     """Clients from the usual OpenStack environment (``OS_CLOUD`` and
     clouds.yaml, or ``OS_*`` variables)."""
     import openstack
     from watcherclient.v1 import client as watcher_client
-    conn = openstack.connect()
+    try:
+        conn = openstack.connect()
+        conn.session.get_endpoint(service_type='infra-optim')
+    except Exception as error:  # noqa: BLE001 - keystoneauth, sdk errors
+        raise NoCredentials(
+            'Cannot reach OpenStack: %s. Set OS_CLOUD (and clouds.yaml, '
+            'the Secret in deploy/kubernetes/) or OS_* variables for an '
+            'admin able to create Watcher audits.' % error) from error
     watcher = watcher_client.Client(
         session=conn.session,
         os_infra_optim_api_version=watcher_ops.API_VERSION)
