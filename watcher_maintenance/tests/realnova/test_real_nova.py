@@ -29,6 +29,8 @@ class RealNovaDrainTestCase(testing.RealNovaTestCase):
 
     def audit(self, expect='SUCCEEDED', strategy='host_drain', **parameters):
         parameters.setdefault('maintenance_node', 'compute-1')
+        if parameters['maintenance_node'] is None:
+            del parameters['maintenance_node']
         created = self.create_audit(parameters, strategy=strategy)
         audit = self.wait_audit(created['uuid'], timeout=60)
         self.assertEqual(expect, audit['state'], audit.get('status_message'))
@@ -273,6 +275,27 @@ class TestDrainOnRealNova(RealNovaDrainTestCase):
         plan, _ = self.plan_and_actions(self.audit())
         self.execute(plan)
         self.assertEqual([], self.servers_on('compute-1'))
+
+    def test_two_nodes_drained_together(self):
+        self.load_topology(cluster(
+            [{'name': 'compute-1'}, {'name': 'compute-2'},
+             {'name': 'compute-3'}],
+            [{'name': 'vm-1', 'host': 'compute-1'},
+             {'name': 'vm-2', 'host': 'compute-2'},
+             {'name': 'off-2', 'host': 'compute-2', 'state': 'stopped'}]))
+        audit = self.audit(maintenance_node=None,
+                           maintenance_nodes=['compute-1', 'compute-2'])
+        plan, actions = self.plan_and_actions(audit)
+        self.assertEqual({'vm-1': ('live', 'compute-3'),
+                          'vm-2': ('live', 'compute-3'),
+                          'off-2': ('cold', 'compute-3')},
+                         self.moves(actions))
+        self.execute(plan)
+        self.assertEqual([], self.servers_on('compute-1'))
+        self.assertEqual([], self.servers_on('compute-2'))
+        self.assertEqual('SHUTOFF', self.cluster_state()['off-2'][1])
+        for node in ('compute-1', 'compute-2'):
+            self.assert_service(node, 'disabled', MAINTAINING)
 
     def wait_gone(self, name, timeout=30):
         deadline = time.monotonic() + timeout
