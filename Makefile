@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
+SUDO ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test unit test-realnova functional bench pep8 clean
+.PHONY: demo test unit test-realnova test-kubernetes functional bench pep8 clean
 
 $(STAMP): setup.cfg requirements.txt test-requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +32,18 @@ test-realnova: $(STAMP)
 	watcher_maintenance/realnova/make_venv.sh $(NOVA_VENV)
 	WM_REALNOVA=1 WM_NOVA_VENV=$(abspath $(NOVA_VENV)) $(BIN)/python -m \
 		pytest -q -p no:cacheprovider watcher_maintenance/tests/realnova
+
+# The Kubernetes bridge end to end: real kubectl (Debian's
+# kubernetes-client if the machine has none), the controller under kopf,
+# real Watcher services; see doc/source/kubernetes.rst.
+test-kubernetes: $(STAMP)
+	$(BIN)/pip install -q -e '.[kubernetes]'
+	command -v kubectl >/dev/null || { \
+		$(SUDO) apt-get update -q && \
+		$(SUDO) apt-get install -y -q kubernetes-client; }
+	WM_KUBERNETES=1 $(BIN)/python -m pytest -q -p no:cacheprovider \
+		watcher_maintenance/tests/unit/test_kubernetes_reconcile.py \
+		watcher_maintenance/tests/kubernetes
 
 # Style checks (flake8), as tox -e pep8 runs them.
 pep8: $(STAMP)
