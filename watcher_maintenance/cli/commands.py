@@ -45,8 +45,8 @@ def _seconds(text):
     return value
 
 
-class MaintenanceCommand(command.Command):
-    """What the three commands share: clients, output, the node argument."""
+class OutputCommand(command.Command):
+    """What the maintenance commands share: clients and output."""
 
     # Seconds between polls of Watcher while waiting.
     poll_interval = 2.0
@@ -55,8 +55,6 @@ class MaintenanceCommand(command.Command):
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
-        parser.add_argument('host', metavar='HOST',
-                            help='Hostname of the compute node.')
         parser.add_argument('-f', '--format', dest='output_format',
                             choices=FORMATS, default='table',
                             help='Output format (default: table).')
@@ -95,6 +93,16 @@ class MaintenanceCommand(command.Command):
 
     def error(self, text):
         self.err.print(text, markup=False)
+
+
+class MaintenanceCommand(OutputCommand):
+    """A command about one node: enter, show, exit."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('host', metavar='HOST',
+                            help='Hostname of the compute node.')
+        return parser
 
 
 class PlanCommand(MaintenanceCommand):

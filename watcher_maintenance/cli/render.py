@@ -200,32 +200,33 @@ def dump(document, fmt):
 
 # -- tables -----------------------------------------------------------------
 
-def _table(title, columns, rows):
+def table(title, columns, rows):
+    """A rich table with one column per name, one row per dict."""
     from rich.table import Table
-    table = Table(title=title, title_justify='left', show_lines=False)
+    shown = Table(title=title, title_justify='left', show_lines=False)
     for column in columns:
-        table.add_column(column, overflow='fold')
+        shown.add_column(column, overflow='fold')
     for row in rows:
-        table.add_row(*('' if row.get(c) is None else str(row.get(c))
+        shown.add_row(*('' if row.get(c) is None else str(row.get(c))
                         for c in columns))
-    return table
+    return shown
 
 
 def print_plan(console, plan, rows, indicator_rows):
     title = 'Action plan %s (%s)' % (plan['uuid'], plan['state'])
-    console.print(_table(title, PLAN_COLUMNS, rows))
+    console.print(table(title, PLAN_COLUMNS, rows))
     if indicator_rows:
-        console.print(_table('Efficacy indicators',
-                             ('name', 'value', 'unit', 'description'),
-                             indicator_rows))
+        console.print(table('Efficacy indicators',
+                            ('name', 'value', 'unit', 'description'),
+                            indicator_rows))
 
 
 def print_results(console, title, rows):
-    console.print(_table(title, RESULT_COLUMNS, rows))
+    console.print(table(title, RESULT_COLUMNS, rows))
 
 
 def print_guests(console, title, rows):
-    console.print(_table(title, GUEST_COLUMNS, rows))
+    console.print(table(title, GUEST_COLUMNS, rows))
 
 
 def print_fields(console, title, fields):
