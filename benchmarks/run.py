@@ -287,6 +287,8 @@ balance is then near the optimum: it is greedy per guest, not a global
 optimiser, and the exhaustive search it is compared with cannot run on
 real clouds. Nova's one-at-a-time spreading, without look-ahead, fails
 most tight drains midway: guests already moved, the rest stuck.
+
+.. include:: bench_campaign.inc
 '''
 
 
@@ -297,6 +299,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     warnings.simplefilter('ignore')
     sys.path.insert(0, ROOT)
+    from benchmarks import bench_campaign
     from benchmarks import bench_quality
     from benchmarks import bench_speed
 
@@ -305,6 +308,8 @@ def main(argv=None):
     quality = bench_quality.run(1000 if args.quick else 5000)
     print('== planning speed')
     speed = bench_speed.run(args.quick)
+    print('== campaigns')
+    bench_campaign.write(bench_campaign.run())
     results = {'quick': args.quick, 'machine': machine(), 'speed': speed,
                'quality': quality,
                'seconds': round(time.perf_counter() - start)}

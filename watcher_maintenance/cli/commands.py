@@ -2,7 +2,7 @@
 
 The commands are cliff commands (osc-lib's ``Command``) registered in
 the ``openstack.infra_optim.v1`` namespace, next to python-watcherclient's
-own ``optimize`` commands. They use the client manager's ``infra_optim``
+own ``optimize`` commands. They use the client manager's ``infra-optim``
 client (python-watcherclient) and ``compute`` client (openstacksdk).
 
 They take their own ``-f table|json|yaml`` instead of cliff's
@@ -35,6 +35,7 @@ NOT_CONFIRMED = 3
 TIMED_OUT = 4
 
 FORMATS = ('table', 'json', 'yaml')
+WATCHER_CLIENT = 'infra-optim'   # the client manager attribute
 MAINTAINING = 'watcher_maintaining'
 
 
@@ -63,7 +64,10 @@ class OutputCommand(command.Command):
     # -- clients -------------------------------------------------------------
 
     def watcher(self):
-        ops = watcher_ops.WatcherOps(self.app.client_manager.infra_optim)
+        # python-watcherclient's plugin registers its client under its
+        # API name, with a hyphen, as its own commands read it.
+        ops = watcher_ops.WatcherOps(
+            getattr(self.app.client_manager, WATCHER_CLIENT))
         ops.poll_interval = self.poll_interval
         return ops
 

@@ -243,7 +243,7 @@ class RollMaintenance(commands.OutputCommand):
 
     def run_batch(self, number, total, nodes, rows):
         label = ', '.join(nodes)
-        self.say.print('Batch %d/%d: %s' % (number, total, label),
+        self.say.print('Batch %d/%d: draining %s' % (number, total, label),
                        markup=False)
         for host in nodes:
             rows[host].batch = number
@@ -258,6 +258,7 @@ class RollMaintenance(commands.OutputCommand):
         self.maintain(nodes)
         self.wait_up(nodes)
         for host in nodes:
+            self.say.print('%s leaves maintenance' % host, markup=False)
             self.run_audit(watcher_ops.RESTORE, 'exit-%s' % host,
                            {'maintenance_node': host,
                             'return_guests': self.args.return_guests},

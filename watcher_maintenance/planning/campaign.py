@@ -78,17 +78,23 @@ def plan_campaign(nodes: Sequence[str], hosts: Sequence[Host],
         batch, plan, why_not = _next_batch(remaining, state,
                                            max_unavailable, options)
         if batch is None:
-            done = ', '.join(n for b in batches for n in b.nodes)
+            done = [n for b in batches for n in b.nodes]
             # Batches already shrink to what fits, so this node fits in
             # no batch at all, even alone.
             raise PlanningRefused(
                 'The campaign cannot fit: %s%s' % (
-                    'after %s, ' % done if done else '',
+                    'after %s, ' % _some(done) if done else '',
                     why_not[0].lower() + why_not[1:]))
         batches.append(Batch(batch, plan))
         state.apply(plan, return_guests)
         remaining = [n for n in remaining if n not in batch]
     return Campaign(tuple(batches), listed)
+
+
+def _some(names, limit=5):
+    if len(names) <= limit:
+        return ', '.join(names)
+    return '%s and %d more' % (', '.join(names[:limit]), len(names) - limit)
 
 
 def _next_batch(remaining, state, size, options):

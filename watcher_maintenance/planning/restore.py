@@ -27,6 +27,7 @@ from typing import Iterable, Mapping, Protocol, Sequence
 from watcher_maintenance.planning import constraints
 from watcher_maintenance.planning import drain
 from watcher_maintenance.planning import ordering
+from watcher_maintenance.planning import reservations
 from watcher_maintenance.planning import weighers
 from watcher_maintenance.planning.drain import HostSource
 from watcher_maintenance.planning.inventory import Guest
@@ -282,6 +283,47 @@ def plan_restore(node_name: str, hosts: HostSource, guests: GuestSource,
     return RestorePlan(node_name, tuple(decisions + left), tuple(moves),
                        tuple(service_changes), tuple(in_place),
                        tuple(missing), tuple(notes))
+
+
+def plan_restore_nodes(node_names: Sequence[str], hosts: HostSource,
+                       guests: GuestSource,
+                       drained: Mapping[str, DrainRecord | None],
+                       options: RestoreOptions = RestoreOptions()
+                       ) -> RestorePlan:
+    """Plan bringing several nodes back, each with ``drained[node]``.
+
+    The nodes are planned one after another, each seeing the moves
+    planned for the ones before as already made (their destinations
+    used, their sources not yet freed), so the moves of different nodes
+    never need each other's room and the combined plan fits as a whole.
+
+    :raises PlanningRefused: with a sentence for the operator.
+    """
+    names = drain.node_names(tuple(node_names))
+    plans: list[RestorePlan] = []
+    earlier: list[reservations.PendingMove] = []
+    for name in names:
+        seen = reservations.ReservedHosts(
+            hosts, reservations.Reservations(tuple(earlier)), own=names)
+        plan = plan_restore(name, seen, guests, drained.get(name),
+                            options=options)
+        plans.append(plan)
+        earlier += [reservations.PendingMove('this audit', m.guest,
+                                             m.source, m.destination)
+                    for m in plan.moves]
+    if len(plans) == 1:
+        return plans[0]
+    moves, offset = [], 0
+    for plan in plans:
+        moves += [dataclasses.replace(m, waits_for=frozenset(
+            i + offset for i in m.waits_for)) for m in plan.moves]
+        offset += len(plan.moves)
+
+    def joined(field):
+        return tuple(item for plan in plans for item in getattr(plan, field))
+    return RestorePlan(', '.join(names), joined('decisions'), tuple(moves),
+                       joined('service_changes'), joined('in_place'),
+                       joined('missing'), joined('notes'))
 
 
 def _enabling(node: Host, options: RestoreOptions):

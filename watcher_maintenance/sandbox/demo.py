@@ -102,12 +102,33 @@ def build_parser():
                       help='print the cluster description as YAML and exit')
     demo.add_argument('--width', type=int, default=None,
                       help=argparse.SUPPRESS)
+    sandbox = commands.add_parser(
+        'sandbox', help='the sandbox on 127.0.0.1, to try things by hand')
+    actions = sandbox.add_subparsers(dest='action', metavar='ACTION')
+    serve = actions.add_parser(
+        'serve', help='serve Watcher and the emulated Nova until Ctrl-C',
+        description='Run Watcher (API, decision engine, applier) and the '
+                    'emulated Nova, keystone-less, on 127.0.0.1 until '
+                    'interrupted, and print the OS_* variables with which '
+                    '"openstack optimize ..." talks to them.')
+    serve.add_argument('--topology', metavar='FILE',
+                       help='cluster description (YAML or JSON); default: '
+                            'the demo\'s built-in 10-host cluster')
+    serve.add_argument('--host', default='127.0.0.1',
+                       help='address to listen on (default 127.0.0.1)')
+    serve.add_argument('--port', type=int, default=0,
+                       help='port of the Watcher API (default: any free '
+                            'one)')
     return parser
 
 
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == 'sandbox' and getattr(args, 'action', None) == \
+            'serve':
+        from watcher_maintenance.sandbox import serve
+        return serve.run(args)
     if args.command != 'demo':
         parser.print_help()
         return 2

@@ -25,6 +25,8 @@ from unittest import mock
 
 import fixtures
 from oslo_config import cfg
+
+from watcher_maintenance.sandbox import backend  # noqa: F401 - goes first
 from watcher.common.service import Singleton
 from watcher.decision_engine.model.collector import nova as nova_collector
 from watcher.tests.functional import base as wbase

@@ -6,11 +6,4 @@ default to eventlet, and the harness then refuses to start. Selecting it
 here, once, keeps every subset of the suite runnable on its own.
 """
 
-from oslo_service.backend import exceptions
-
-from watcher.common import oslo_service_helper
-
-try:
-    oslo_service_helper.init_oslo_service_backend()
-except exceptions.BackendAlreadySelected:
-    pass
+from watcher_maintenance.sandbox import backend  # noqa: F401

@@ -23,7 +23,8 @@ EXECUTED = ('SUCCEEDED', 'FAILED', 'CANCELLED')
 SUCCEEDED = 'SUCCEEDED'
 
 # Parameters with the same meaning as host_drain's.
-SHARED_PARAMETERS = ('maintenance_node', 'disable_live_migration',
+SHARED_PARAMETERS = ('maintenance_node', 'maintenance_nodes',
+                     'disable_live_migration',
                      'disable_cold_migration', 'live_migrate_local_disk',
                      'skip_unmovable', 'max_parallel_migrations',
                      'migration_pause')
@@ -119,14 +120,18 @@ class HostRestore(drain_strategy.MaintenanceStrategy):
 
     @classmethod
     def get_schema(cls):
-        drain_properties = drain_strategy.HostDrain.get_schema()['properties']
+        drain_schema = drain_strategy.HostDrain.get_schema()
+        drain_properties = drain_schema['properties']
         properties = {name: dict(drain_properties[name])
                       for name in SHARED_PARAMETERS}
         properties['maintenance_node'] = {
             'description': 'Hostname of the compute node leaving '
-                           'maintenance.',
+                           'maintenance. Give this or maintenance_nodes.',
             'type': 'string', 'minLength': 1,
         }
+        properties['maintenance_nodes']['description'] = (
+            'Hostnames of several compute nodes leaving maintenance '
+            'together, as a JSON list. Give this or maintenance_node.')
         properties['return_guests'] = {
             'description': '"drained" moves back the guests that the most '
                            'recent executed host_drain plan of this node '
@@ -153,7 +158,7 @@ class HostRestore(drain_strategy.MaintenanceStrategy):
         return {
             'type': 'object',
             'properties': properties,
-            'required': ['maintenance_node'],
+            'anyOf': drain_schema['anyOf'],
             'additionalProperties': False,
         }
 
@@ -164,25 +169,38 @@ class HostRestore(drain_strategy.MaintenanceStrategy):
 
     def plan_audit(self, audit):
         params = self.input_parameters
-        node_name = params.get('maintenance_node')
         model = self.compute_model
         hosts = model_adapter.ModelHosts(model)
         try:
+            node_names = drain_strategy.drain_nodes(params)
             host_map = _host_map(params.get('host_map'))
-            drained = None
+            if host_map and len(node_names) > 1:
+                raise PlanningRefused(
+                    'host_map goes with one node: give maintenance_node, '
+                    'or leave host_map out to restore %s together.'
+                    % ', '.join(node_names))
+            drained = {}
             if params.get('return_guests', restore.NONE) == restore.DRAINED:
-                drained = last_drain(self.ctx, node_name)
-                if drained is None:
-                    raise PlanningRefused(
-                        'return_guests=drained, but Watcher has no record of '
-                        'an executed host_drain action plan for %s, so it '
-                        'does not know which guests to return. Run the audit '
-                        'again with return_guests=none to only re-enable '
-                        'the node, or give a host_map.' % node_name)
-            seen, notes = self.with_other_plans(hosts, [node_name])
-            self.plan = restore.plan_restore(
-                node_name, seen, ModelGuests(model), drained=drained,
-                host_map=host_map, options=self.options())
+                for node_name in node_names:
+                    drained[node_name] = last_drain(self.ctx, node_name)
+                    if drained[node_name] is None:
+                        raise PlanningRefused(
+                            'return_guests=drained, but Watcher has no '
+                            'record of an executed host_drain action plan '
+                            'for %s, so it does not know which guests to '
+                            'return. Run the audit again with '
+                            'return_guests=none to only re-enable the node, '
+                            'or give a host_map.' % node_name)
+            seen, notes = self.with_other_plans(hosts, node_names)
+            if host_map:
+                self.plan = restore.plan_restore(
+                    node_names[0], seen, ModelGuests(model),
+                    drained=drained.get(node_names[0]), host_map=host_map,
+                    options=self.options())
+            else:
+                self.plan = restore.plan_restore_nodes(
+                    node_names, seen, ModelGuests(model), drained,
+                    options=self.options())
             self.add_notes(notes)
         except PlanningRefused as refusal:
             self.refuse(audit, refusal)

@@ -2,7 +2,7 @@
 
 The commands are found by cliff's ``CommandManager`` in the
 ``openstack.infra_optim.v1`` namespace (as OpenStackClient finds them)
-and given a client manager whose ``infra_optim`` client is
+and given a client manager whose ``infra-optim`` client is
 python-watcherclient and whose ``compute`` client is openstacksdk's,
 both pointed at the sandbox's in-process Watcher API and Nova
 (wsgi-intercept) through keystoneauth sessions without Keystone, and run
@@ -52,6 +52,13 @@ def compute(nova_url):
 class ClientManager:
     infra_optim: object
     compute: object
+
+    def __getattr__(self, name):
+        # OpenStackClient names python-watcherclient's client by its API
+        # name, 'infra-optim', which is no Python identifier.
+        if name == 'infra-optim':
+            return self.infra_optim
+        raise AttributeError(name)
 
 
 class Terminal(io.StringIO):

@@ -137,3 +137,40 @@ class TestMultiNodeDrain(testing.SandboxTestCase):
         self.assertEqual([], self.servers_on('compute-2'))
         self.assertEqual('enabled', self.service('compute-1')['status'])
         self.assertEqual('disabled', self.service('compute-2')['status'])
+
+    def test_two_nodes_leave_maintenance_together_with_their_guests(self):
+        self.load_topology({
+            'hosts': [host('compute-1'), host('compute-2'),
+                      host('compute-3', vcpus=4), host('compute-4')],
+            'guests': [guest('a-1', 'compute-1'), guest('a-2', 'compute-1'),
+                       guest('b-1', 'compute-2', state='stopped')]})
+        audit = self.drain(maintenance_nodes=['compute-1', 'compute-2'])
+        self.assertEqual('SUCCEEDED', self.run_plan(
+            self.plan_of(audit['uuid'])['uuid'])['state'])
+
+        restore = self.wait_audit(self.create_audit(
+            {'maintenance_nodes': ['compute-1', 'compute-2'],
+             'return_guests': 'drained', 'max_parallel_migrations': 3},
+            strategy='host_restore')['uuid'])
+        self.assertEqual('SUCCEEDED', restore['state'],
+                         restore.get('status_message'))
+        self.assertIn('compute-1, compute-2', restore['status_message'])
+        plan = self.plan_of(restore['uuid'])
+        self.assertEqual('SUCCEEDED', self.run_plan(plan['uuid'])['state'])
+        self.assertEqual(['a-1', 'a-2'], self.servers_on('compute-1'))
+        self.assertEqual(['b-1'], self.servers_on('compute-2'))
+        self.assertEqual('SHUTOFF', self.server('b-1')['status'])
+        for node in ('compute-1', 'compute-2'):
+            self.assertEqual('enabled', self.service(node)['status'])
+        self.assert_no_overcommit()
+
+    def test_a_host_map_goes_with_one_node(self):
+        self.load_topology({'hosts': [host('compute-1'), host('compute-2')],
+                            'guests': [guest('a-1', 'compute-1')]})
+        restore = self.wait_audit(self.create_audit(
+            {'maintenance_nodes': ['compute-1', 'compute-2'],
+             'host_map': {'compute-2': ['a-1']}},
+            strategy='host_restore')['uuid'])
+        self.assertEqual('FAILED', restore['state'])
+        self.assertIn('host_map goes with one node',
+                      restore['status_message'])
