@@ -146,6 +146,9 @@ class RollMaintenance(commands.OutputCommand):
                              parsed_args.max_unavailable))
             for number, batch in enumerate(plan.batches, 1):
                 self.run_batch(number, len(plan.batches), batch.nodes, rows)
+                self.say.print('%d/%d host(s) done' % (
+                    sum(r.result in ('done', 'done earlier')
+                        for r in rows.values()), len(rows)), markup=False)
         except Stop as stop:
             self.error(stop.message)
             self.report(rows)

@@ -87,6 +87,7 @@ class TestRoll(RollTestCase):
                          [b['hosts'].split(', ')
                           for b in document['batches']])
         self.assertEqual(hosts, self.exec_calls())
+        self.assertIn('6/6 host(s) done', result.err)
         rows = {r['host']: r for r in document['hosts']}
         for name in hosts:
             self.assertEqual('done', rows[name]['result'])
@@ -155,6 +156,22 @@ class TestRoll(RollTestCase):
         self.assertIn('compute-1, compute-2: 2 guest(s) to move', result.out)
         self.assertEqual([], self.admin_api.get(
             '/audits').json()['audits'])
+
+    def test_hosts_of_a_zone(self):
+        self.load_topology({
+            'hosts': [host('compute-1', availability_zone='az-1'),
+                      host('compute-2', availability_zone='az-2'),
+                      host('compute-3', availability_zone='az-1'),
+                      host('compute-4', availability_zone='az-2')],
+            'guests': [guest('vm-1', 'compute-1')]})
+        result = self.roll('--zone', 'az-1', '--dry-run', '-f', 'json')
+        self.assertEqual(0, result.code, result.text)
+        self.assertEqual(['compute-1', 'compute-3'], [
+            b['hosts'] for b in json.loads(result.out)['batches']])
+        unknown = self.roll('--zone', 'az-9', '--dry-run')
+        self.assertEqual(1, unknown.code)
+        self.assertIn('No compute host is in availability zone az-9',
+                      unknown.err)
 
     def test_hosts_are_named_one_way_only(self):
         self.load_topology(SIX_HOSTS)
