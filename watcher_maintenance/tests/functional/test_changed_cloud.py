@@ -8,17 +8,13 @@ must never call a node empty that still holds a guest.
 """
 
 from watcher_maintenance.sandbox import testing
-
-GUEST = {'vcpus': 4, 'memory_mb': 2048, 'disk_gb': 20}
-
-
-def host(name, **spec):
-    return dict({'name': name, 'vcpus': 8, 'memory_mb': 16384,
-                 'disk_gb': 200}, **spec)
+from watcher_maintenance.tests import builders
+from watcher_maintenance.tests.builders import host
 
 
 def guest(name, on, **spec):
-    return dict(GUEST, name=name, host=on, **spec)
+    # Guests of 4 vCPU: two fill a host.
+    return builders.guest(name, on, **dict({'vcpus': 4}, **spec))
 
 
 class TestChangedCloud(testing.SandboxTestCase):

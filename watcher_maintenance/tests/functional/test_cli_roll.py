@@ -12,17 +12,9 @@ import sys
 
 from watcher_maintenance.cli import roll
 from watcher_maintenance.sandbox import testing
+from watcher_maintenance.tests.builders import guest
+from watcher_maintenance.tests.builders import host
 from watcher_maintenance.tests.functional import cli_harness
-
-
-def host(name, **spec):
-    return dict({'name': name, 'vcpus': 8, 'memory_mb': 16384,
-                 'disk_gb': 200}, **spec)
-
-
-def guest(name, on, **spec):
-    return dict({'name': name, 'host': on, 'vcpus': 2, 'memory_mb': 2048,
-                 'disk_gb': 20}, **spec)
 
 
 SIX_HOSTS = {

@@ -1,16 +1,8 @@
 """Several nodes drained together, through the real Watcher services."""
 
 from watcher_maintenance.sandbox import testing
-
-
-def host(name, **spec):
-    return dict({'name': name, 'vcpus': 8, 'memory_mb': 16384,
-                 'disk_gb': 200}, **spec)
-
-
-def guest(name, on, **spec):
-    return dict({'name': name, 'host': on, 'vcpus': 2, 'memory_mb': 2048,
-                 'disk_gb': 20}, **spec)
+from watcher_maintenance.tests.builders import guest
+from watcher_maintenance.tests.builders import host
 
 
 class TestMultiNodeDrain(testing.SandboxTestCase):
