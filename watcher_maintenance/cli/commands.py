@@ -39,7 +39,7 @@ WATCHER_CLIENT = 'infra-optim'   # the client manager attribute
 MAINTAINING = 'watcher_maintaining'
 
 
-def _seconds(text):
+def positive_seconds(text):
     value = float(text)
     if value <= 0:
         raise argparse.ArgumentTypeError('a timeout must be > 0 seconds')
@@ -134,7 +134,8 @@ class PlanCommand(MaintenanceCommand):
             help='Follow the plan with a progress bar until it ends, then '
                  'show what happened to each guest.')
         parser.add_argument(
-            '--timeout', metavar='SECONDS', type=_seconds, default=None,
+            '--timeout', metavar='SECONDS', type=positive_seconds,
+            default=None,
             help='Give up waiting for the audit, and with --wait for the '
                  'plan, after this many seconds each (Watcher carries on). '
                  'Default: no limit.')

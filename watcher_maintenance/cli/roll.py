@@ -11,8 +11,9 @@ Before the first move, the whole campaign is played through the planning
 core on Watcher's compute model (``planning.campaign``), so a campaign
 that cannot fit is refused up front. The campaign keeps no state of its
 own: its audits are named ``roll-<campaign>-...``, and a second run of
-the same command counts a host as done when its ``roll-<campaign>-exit``
-audit's plan SUCCEEDED, so it carries on where the last run stopped.
+the same command counts a host as done when the campaign's
+``host_restore`` audit of that host has a SUCCEEDED plan, so it carries
+on where the last run stopped.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ class RollMaintenance(commands.OutputCommand):
                                  'nothing.')
         parser.add_argument('--yes', action='store_true',
                             help='Start without asking.')
-        parser.add_argument('--timeout', type=commands._seconds,
+        parser.add_argument('--timeout', type=commands.positive_seconds,
                             metavar='SECONDS',
                             help='Give up waiting for an audit, a plan or '
                                  'a host to come back after this long '
@@ -167,6 +168,9 @@ class RollMaintenance(commands.OutputCommand):
         if args.hosts:
             return list(dict.fromkeys(args.hosts))
         compute = self.reader.compute
+        if compute is None:
+            raise Stop('--aggregate and --zone need Nova, and no compute '
+                       'client could be made. Name the hosts instead.')
         if args.aggregate:
             for aggregate in compute.aggregates():
                 if aggregate.name == args.aggregate:
@@ -187,7 +191,7 @@ class RollMaintenance(commands.OutputCommand):
     def done_hosts(self):
         """Hosts whose exit audit of this campaign SUCCEEDED, from
         Watcher's records."""
-        prefix = 'roll-%s-exit-' % self.id
+        prefix = 'roll-%s-' % self.id
         done = set()
         for audit in self.ops.client.audit.list(
                 strategy=watcher_ops.RESTORE, detail=True, limit=0):
@@ -272,7 +276,9 @@ class RollMaintenance(commands.OutputCommand):
     def run_audit(self, strategy, step, parameters, label):
         """Audit, plan, start, follow; the SUCCEEDED plan or Stop."""
         deadline = Deadline(self.args.timeout)
-        name = 'roll-%s-%s-%s' % (self.id, step, uuid.uuid4().hex[:6])
+        # Unique (Watcher refuses a name twice), and findable by the
+        # campaign's prefix even when a long host name is cut.
+        name = 'roll-%s-%s-%s' % (self.id, uuid.uuid4().hex[:6], step)
         audit = watcher_ops.as_dict(self.ops.client.audit.create(
             audit_type='ONESHOT', goal=watcher_ops.GOAL, strategy=strategy,
             parameters=parameters, name=name[:63], force=True))
@@ -334,7 +340,7 @@ class RollMaintenance(commands.OutputCommand):
                                self.id, command, result.returncode, host,
                                self.next_step()))
 
-    def wait_up(self, nodes, poll=None):
+    def wait_up(self, nodes):
         deadline = Deadline(self.args.timeout)
         while True:
             states = {h: (self.reader.service(h) or {}).get('state')
@@ -349,7 +355,7 @@ class RollMaintenance(commands.OutputCommand):
                                    if s != 'up'),
                                self.args.timeout, self.next_step()),
                            commands.TIMED_OUT)
-            time.sleep(self.poll_interval if poll is None else poll)
+            time.sleep(self.poll_interval)
 
     def next_step(self):
         return ('Hosts already done stay done; the failed batch stays in '

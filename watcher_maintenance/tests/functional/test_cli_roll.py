@@ -10,6 +10,8 @@ import json
 import pathlib
 import sys
 
+import fixtures
+
 from watcher_maintenance.cli import roll
 from watcher_maintenance.sandbox import testing
 from watcher_maintenance.tests.builders import guest
@@ -39,7 +41,7 @@ class RollTestCase(testing.SandboxTestCase):
             infra_optim=watcher,
             compute=cli_harness.compute(self.nova_fixture.nova_url))
         self.calls = pathlib.Path(self.useFixture(
-            __import__('fixtures').TempDir()).path) / 'calls'
+            fixtures.TempDir()).path) / 'calls'
 
     def recorder(self, fail_on=None):
         """An --exec command that appends its host to a file (and fails

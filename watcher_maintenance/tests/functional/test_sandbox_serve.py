@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 
+import fixtures
 import requests
 import testtools
 
@@ -93,7 +94,7 @@ class TestSandboxServe(testtools.TestCase):
 
     def test_a_killed_roll_carries_on_when_run_again(self):
         calls = pathlib.Path(self.useFixture(
-            __import__('fixtures').TempDir()).path) / 'calls'
+            fixtures.TempDir()).path) / 'calls'
         # The maintenance command records its host; for compute-02 it
         # then waits to be killed.
         script = ('import pathlib, sys, time; '
