@@ -161,7 +161,7 @@ def _strategy(cls, model, params):
     if hasattr(strategy, '_other_plans'):
         # No other action plans, and no database to lock, outside the
         # decision engine.
-        strategy._other_plans = lambda node_name: (
+        strategy._other_plans = lambda node_names: (
             [], reservations.Reservations())
         strategy._planning_lock = mock.Mock
     return strategy

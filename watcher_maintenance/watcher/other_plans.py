@@ -6,7 +6,8 @@ A maintenance audit counts what other plans are about to do
 PENDING or ONGOING plan of any other goal, since Watcher's other
 strategies move guests too. A newer audit for a node supersedes the
 older RECOMMENDED maintenance plans of that node, as Watcher does for
-its continuous audits.
+its continuous audits: they do not count for the new plan, and become
+SUPERSEDED once it is made (a refused audit leaves them as they were).
 """
 
 from __future__ import annotations
@@ -47,35 +48,44 @@ def audit_nodes(parameters) -> list[str]:
     return [node] if node else []
 
 
-def supersede(context, node_names) -> list[str]:
-    """Mark SUPERSEDED the older RECOMMENDED maintenance plans whose nodes
-    the new audit's ``node_names`` all cover; returns their UUIDs."""
-    superseded = []
+def older_plans(context, node_names) -> list[str]:
+    """The RECOMMENDED maintenance plans whose nodes the new audit's
+    ``node_names`` all cover: the new plan replaces them."""
+    older = []
     for plan, audit, _ in _maintenance_plans(context, (RECOMMENDED,)):
         nodes = audit_nodes(audit.parameters)
-        if not nodes or not set(nodes) <= set(node_names):
-            continue
-        plan.state = SUPERSEDED
-        plan.save()
-        LOG.info('Action plan %s of %s superseded by a newer audit',
-                 plan.uuid, ', '.join(nodes))
-        superseded.append(plan.uuid)
-    return superseded
+        if nodes and set(nodes) <= set(node_names):
+            older.append(plan.uuid)
+    return older
 
 
-def read(context, model) -> reservations.Reservations:
-    """What the other unfinished plans will do, in the planner's terms."""
+def supersede(context, plan_uuids) -> None:
+    """Mark the plans SUPERSEDED, once the newer plan is made."""
+    for uuid in plan_uuids:
+        plan = objects.ActionPlan.get_by_uuid(context, uuid, eager=True)
+        if plan.state == RECOMMENDED:
+            plan.state = SUPERSEDED
+            plan.save()
+            LOG.info('Action plan %s superseded by a newer audit', uuid)
+
+
+def read(context, model, ignore=()) -> reservations.Reservations:
+    """What the other unfinished plans will do, in the planner's terms;
+    the plans in ``ignore`` (about to be superseded) do not count."""
     plans = {}
     draining = []
     for plan, audit, strategy in _maintenance_plans(
             context, (RECOMMENDED,) + RUNNING):
+        if plan.uuid in ignore:
+            continue
         plans[plan.uuid] = plan
         if strategy == DRAIN_STRATEGY:
             draining.extend((node, plan.uuid)
                             for node in audit_nodes(audit.parameters))
     for plan in objects.ActionPlan.list(context,
                                         filters={'state__in': RUNNING}):
-        plans.setdefault(plan.uuid, plan)
+        if plan.uuid not in ignore:
+            plans.setdefault(plan.uuid, plan)
     moves = []
     for uuid in sorted(plans):
         planned = []

@@ -201,7 +201,7 @@ class HostRestore(drain_strategy.MaintenanceStrategy):
                 self.plan = restore.plan_restore_nodes(
                     node_names, seen, ModelGuests(model), drained,
                     options=self.options())
-            self.add_notes(notes)
+            self.conclude(notes)
         except PlanningRefused as refusal:
             self.refuse(audit, refusal)
         self.announce(audit, self.plan.moves)

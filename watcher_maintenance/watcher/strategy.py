@@ -57,8 +57,11 @@ class MaintenanceStrategy(base.BaseStrategy):
         super().__init__(config, osc)
         self._planner = 'maintenance'
         self.plan = None
-        # Notes on the other plans this audit counted (with_other_plans).
+        # Notes on the other plans this audit counted, and the older
+        # plans of its nodes it supersedes once planned
+        # (with_other_plans).
         self.counted = ()
+        self.older = []
 
     @classmethod
     def get_translatable_display_name(cls):
@@ -102,25 +105,29 @@ class MaintenanceStrategy(base.BaseStrategy):
 
     def with_other_plans(self, hosts, node_names):
         """``hosts`` with the other unfinished plans' moves counted as
-        made, after superseding the nodes' older RECOMMENDED plans; and
-        the notes that say so."""
-        superseded, others = self._other_plans(node_names)
+        made, but for the nodes' older RECOMMENDED plans, which the new
+        plan supersedes once it is made; and the notes that say so."""
+        self.older, others = self._other_plans(node_names)
         notes = []
-        if superseded:
-            notes.append('Superseded the older plan(s) of %s: %s.' % (
-                ', '.join(node_names), ', '.join(superseded)))
         if others:
             notes.append(others.describe())
         self.counted = tuple(notes)
+        if self.older:
+            notes.append('Supersedes the older plan(s) of %s: %s.' % (
+                ', '.join(node_names), ', '.join(self.older)))
         return (reservations.ReservedHosts(hosts, others, own=node_names),
-                self.counted)
+                tuple(notes))
 
     def _other_plans(self, node_names):
-        """Watcher's records: (superseded plan UUIDs, reservations)."""
-        superseded = other_plans.supersede(self.ctx, node_names)
-        return superseded, other_plans.read(self.ctx, self.compute_model)
+        """Watcher's records: (older plans to supersede, reservations)."""
+        older = other_plans.older_plans(self.ctx, node_names)
+        return older, other_plans.read(self.ctx, self.compute_model,
+                                       ignore=older)
 
-    def add_notes(self, notes):
+    def conclude(self, notes):
+        """The plan is made: note its context, and supersede the older
+        plans of its nodes now (a refused audit leaves them alone)."""
+        other_plans.supersede(self.ctx, self.older)
         if notes:
             self.plan = dataclasses.replace(self.plan,
                                             notes=self.plan.notes + notes)
@@ -317,7 +324,7 @@ class HostDrain(MaintenanceStrategy):
             if unknown:
                 notes = ('Read from Nova, not yet in Watcher\'s model: %s.'
                          % ', '.join(g.label for g in unknown),) + notes
-            self.add_notes(notes)
+            self.conclude(notes)
         except PlanningRefused as refusal:
             self.refuse(audit, refusal)
         self.announce(audit, self.plan.decisions)

@@ -194,7 +194,19 @@ class TestDrainsSeeEachOther(testing.SandboxTestCase):
         self.assertEqual('SUPERSEDED',
                          self.plan_of(older['audit_uuid'])['state'])
         self.assertEqual('RECOMMENDED', newer['state'])
-        self.assertIn('Superseded the older plan(s) of compute-1: %s'
+        self.assertIn('Supersedes the older plan(s) of compute-1: %s'
                       % older['uuid'], audit['status_message'])
         # Only the newer plan's move is counted: it alone fits compute-2.
         self.assertEqual({'vm-a': 'compute-2'}, self.destinations(newer))
+
+    def test_a_refused_newer_audit_leaves_the_older_plan_as_it_was(self):
+        self.load_topology({
+            'hosts': [host('compute-1'), host('compute-2')],
+            'guests': [guest('vm-a', 'compute-1')]})
+        _, older = self.drain('compute-1')
+        refused = self.wait_audit(self.create_audit(
+            {'maintenance_node': 'compute-1',
+             'backup_node': 'compute-9'})['uuid'])
+        self.assertEqual('FAILED', refused['state'])
+        self.assertEqual('RECOMMENDED',
+                         self.plan_of(older['audit_uuid'])['state'])
