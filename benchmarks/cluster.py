@@ -154,6 +154,9 @@ def _strategy(cls, model, params):
         # host_drain lists Nova's server groups (one API call, outside
         # the planning measured here); the synthetic cloud has none.
         strategy._server_group_records = list
+    if hasattr(strategy, '_compute_services'):
+        # Its one listing of Nova's compute services, likewise.
+        strategy._compute_services = list
     if hasattr(strategy, '_nova_guests_on'):
         # Likewise its listing of the node's servers (one API call); the
         # synthetic model is complete.

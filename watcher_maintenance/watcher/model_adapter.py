@@ -7,6 +7,8 @@ Watcher's versioned objects is slow).
 
 from __future__ import annotations
 
+import dataclasses
+
 from watcher.decision_engine.model import element
 
 from watcher_maintenance.planning.inventory import Guest
@@ -67,6 +69,7 @@ class ModelHosts:
                        for node in compute_nodes(model)}
         self._names = sorted(self._nodes)
         self._zones = zones
+        self._services = {}
         self._built = {}
 
     def names(self):
@@ -76,6 +79,12 @@ class ModelHosts:
         """Host -> availability zone, learnt once guests turn out to be
         pinned; hosts built from now on carry their zone."""
         self._zones = zones
+        self._built.clear()
+
+    def use_services(self, services):
+        """Service state, up-state and reason of some hosts as Nova
+        reports them now (``nova_helper.Service``), over the model's."""
+        self._services = {s.host: s for s in services}
         self._built.clear()
 
     def node(self, name):
@@ -99,6 +108,12 @@ class ModelHosts:
             zone=self._zones.get(name) if self._zones is not None else None,
             guest_count=sum(1 for _ in self._model.predecessors(node.uuid)),
         )
+        service = self._services.get(name)
+        if service is not None:
+            host = dataclasses.replace(
+                host, enabled=service.status == ENABLED,
+                up=service.state == UP,
+                disabled_reason=service.disabled_reason)
         self._built[name] = host
         return host
 

@@ -173,6 +173,7 @@ class HostRestore(drain_strategy.MaintenanceStrategy):
         hosts = model_adapter.ModelHosts(model)
         try:
             node_names = drain_strategy.drain_nodes(params)
+            self.with_live_services(hosts, node_names)
             host_map = _host_map(params.get('host_map'))
             if host_map and len(node_names) > 1:
                 raise PlanningRefused(

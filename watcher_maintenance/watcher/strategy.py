@@ -98,6 +98,38 @@ class MaintenanceStrategy(base.BaseStrategy):
         """Plan, add the actions and indicators, or refuse."""
         raise NotImplementedError
 
+    def with_live_services(self, hosts, node_names):
+        """Take the nodes' service state from Nova, and return every
+        compute service.
+
+        The model can lag Nova: a node re-enabled or disabled by hand
+        since its last update would otherwise be left enabled by a drain,
+        or left disabled by a restore. One listing of the services.
+        """
+        services = self._ask_nova('compute services',
+                                  self._compute_services)
+        hosts.use_services([s for s in services if s.host in node_names])
+        return services
+
+    def _compute_services(self):
+        helper = nova_helper.NovaHelper(context=self.ctx)
+        return [service for service in helper.get_service_list()
+                if service.binary == 'nova-compute']
+
+    @staticmethod
+    def _ask_nova(what, call):
+        # Planning without these facts could break a policy Nova enforces,
+        # so a failed lookup refuses the plan rather than guessing.
+        try:
+            return call()
+        except Exception as error:
+            LOG.exception('Could not read %s from Nova', what)
+            raise PlanningRefused(
+                'Nothing was planned: reading the %s of the cloud from Nova '
+                'failed (%s: %s). Check that the decision engine can reach '
+                'Nova with admin rights, then run the audit again.'
+                % (what, type(error).__name__, error))
+
     @staticmethod
     def _planning_lock():
         return planning_lock.PlanningLock(
@@ -294,6 +326,7 @@ class HostDrain(MaintenanceStrategy):
         hosts = model_adapter.ModelHosts(model)
         try:
             node_names = drain_nodes(self.input_parameters)
+            services = self.with_live_services(hosts, node_names)
             guests, unknown = [], []
             for node_name in node_names:
                 node = hosts.node(node_name)
@@ -310,8 +343,9 @@ class HostDrain(MaintenanceStrategy):
                 guests += known
             guests += unknown
             if any(g.pinned_zone for g in guests):
-                hosts.use_zones(self._ask_nova('availability zones',
-                                               self._host_zones))
+                # Watcher's model does not carry host zones; the service
+                # listing does.
+                hosts.use_zones({s.host: s.zone for s in services})
             groups = []
             if any(not g.excluded for g in guests):
                 groups = model_adapter.server_groups(
@@ -330,31 +364,6 @@ class HostDrain(MaintenanceStrategy):
         self.announce(audit, self.plan.decisions)
         self._add_actions(hosts)
         self._add_indicators()
-
-    @staticmethod
-    def _ask_nova(what, call):
-        # Planning without these facts could break a policy Nova enforces,
-        # so a failed lookup refuses the drain rather than guessing.
-        try:
-            return call()
-        except Exception as error:
-            LOG.exception('host_drain could not read %s from Nova', what)
-            raise PlanningRefused(
-                'Nothing was planned: reading the %s of the cloud from Nova '
-                'failed (%s: %s). Check that the decision engine can reach '
-                'Nova with admin rights, then run the audit again.'
-                % (what, type(error).__name__, error))
-
-    def _host_zones(self):
-        """Availability zone of every compute host, from Nova's services.
-
-        Watcher's model does not carry host zones; one service listing
-        does, and is only asked for when a guest is pinned to a zone.
-        """
-        helper = nova_helper.NovaHelper(context=self.ctx)
-        return {service.host: service.zone
-                for service in helper.get_service_list()
-                if service.binary == 'nova-compute'}
 
     def _nova_guests_on(self, node_name):
         """Every server Nova has on the node now: one listing by host."""

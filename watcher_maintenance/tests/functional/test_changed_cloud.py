@@ -210,3 +210,55 @@ class TestDrainsSeeEachOther(testing.SandboxTestCase):
         self.assertEqual('FAILED', refused['state'])
         self.assertEqual('RECOMMENDED',
                          self.plan_of(older['audit_uuid'])['state'])
+
+
+class TestServiceStateFromNova(testing.SandboxTestCase):
+    """The nodes' service state is Nova's, not a lagging model's."""
+
+    def audit_on_the_cached_model(self, strategy, **parameters):
+        # No model rebuild: Watcher has not heard of the latest change.
+        resp = self.admin_api.post('/audits', {
+            'audit_type': 'ONESHOT', 'goal': 'cluster_maintenance',
+            'strategy': strategy, 'parameters': parameters})
+        self.assertEqual(201, resp.status_code, resp.text)
+        audit = self.wait_audit(resp.json()['uuid'])
+        self.assertEqual('SUCCEEDED', audit['state'],
+                         audit.get('status_message'))
+        return self.plan_of(audit['uuid'])
+
+    def test_a_restore_enables_a_node_the_model_still_shows_enabled(self):
+        self.load_topology({
+            'hosts': [host('compute-1'), host('compute-2')],
+            'guests': [guest('vm-a', 'compute-1')]})
+        drain = self.wait_audit(self.create_audit(
+            {'maintenance_node': 'compute-1'})['uuid'])
+        self.assertEqual('SUCCEEDED', self.run_plan(
+            self.plan_of(drain['uuid'])['uuid'])['state'])
+        # The model was built before the drain disabled compute-1.
+        plan = self.audit_on_the_cached_model(
+            'host_restore', maintenance_node='compute-1')
+        enables = [a for a in self.actions_of(plan['uuid'])
+                   if a['action_type'] == 'change_nova_service_state']
+        self.assertEqual(['enabled'], [a['input_parameters']['state']
+                                       for a in enables])
+        self.assertEqual('SUCCEEDED', self.run_plan(plan['uuid'])['state'])
+        self.assertEqual('enabled', self.service('compute-1')['status'])
+
+    def test_a_drain_disables_a_node_re_enabled_by_hand(self):
+        self.load_topology({
+            'hosts': [host('compute-1', status='disabled',
+                           disabled_reason='watcher_maintaining'),
+                      host('compute-2')],
+            'guests': [guest('vm-a', 'compute-1')]})
+        # An audit that plans nothing builds Watcher's model.
+        self.wait_audit(self.create_audit(
+            {'maintenance_node': 'compute-2'}, strategy='host_restore')[
+            'uuid'])
+        self.set_service('compute-1', 'enabled')
+        plan = self.audit_on_the_cached_model(
+            'host_drain', maintenance_node='compute-1')
+        disables = [a['input_parameters'] for a in self.actions_of(
+            plan['uuid']) if a['action_type'] == 'change_nova_service_state']
+        self.assertEqual([('compute-1', 'disabled')],
+                         [(p['resource_name'], p['state'])
+                          for p in disables])
