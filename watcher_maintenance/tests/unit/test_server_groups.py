@@ -8,54 +8,32 @@ from hypothesis import settings
 from hypothesis import strategies as st
 import pytest
 
-from watcher_maintenance.planning.drain import DrainOptions
-from watcher_maintenance.planning.drain import HostList
-from watcher_maintenance.planning.drain import plan_drain
-from watcher_maintenance.planning.inventory import Guest
-from watcher_maintenance.planning.inventory import Host
-from watcher_maintenance.planning.inventory import Member
 from watcher_maintenance.planning.inventory import Resources as R
-from watcher_maintenance.planning.inventory import ServerGroup
 from watcher_maintenance.planning.plan import Method
 from watcher_maintenance.planning.plan import Outcome
 from watcher_maintenance.planning.plan import PlanningRefused
+from watcher_maintenance.tests.builders import NODE
+from watcher_maintenance.tests.builders import destinations
+from watcher_maintenance.tests.builders import drain_plan as plan
+from watcher_maintenance.tests.builders import guest
+from watcher_maintenance.tests.builders import host
+from watcher_maintenance.tests.builders import server_group
 
-NODE = 'node'
 POLICIES = ('affinity', 'anti-affinity', 'soft-affinity',
             'soft-anti-affinity')
-
-
-def host(name, vcpus=16, ram=32768, disk=500, **kw):
-    return Host(name, R(vcpus, ram, disk), **kw)
-
-
-def guest(name, vcpus=2, ram=2048, disk=20, state='active', **kw):
-    return Guest('uuid-' + name, name, state, R(vcpus, ram, disk), **kw)
 
 
 def group(name, policy, on_node=(), elsewhere=(), limit=1):
     """A group with members ``on_node`` (names) and ``elsewhere``
     ((name, host) pairs)."""
-    members = [Member('uuid-' + n, NODE, n) for n in on_node]
-    members += [Member('uuid-' + n, h, n) for n, h in elsewhere]
-    return ServerGroup('gid-' + name, name, policy, tuple(members), limit)
-
-
-def plan(guests, hosts, groups=(), **options):
-    all_hosts = [host(NODE, guest_count=len(guests))] + list(hosts)
-    return plan_drain(NODE, guests, HostList(all_hosts),
-                      DrainOptions(**options), groups)
-
-
-def destinations(result):
-    return {d.guest.name: d.destination for d in result.decisions
-            if d.outcome.moves}
+    return server_group(name, policy, *[(n, NODE) for n in on_node],
+                        *elsewhere, limit=limit)
 
 
 def test_anti_affinity_pair_goes_to_two_hosts():
     # Spread alone would put both on the emptier big host.
     guests = [guest('db-1'), guest('db-2')]
-    hosts = [host('big', vcpus=64, ram=262144), host('small')]
+    hosts = [host('big', vcpus=64, memory_mb=262144), host('small')]
     assert set(destinations(plan(guests, hosts)).values()) == {'big'}
     result = plan(guests, hosts, [group('db', 'anti-affinity',
                                         ['db-1', 'db-2'])])
@@ -124,7 +102,7 @@ def test_spare_host_is_not_used_to_stack_an_anti_affinity_group():
 
 def test_soft_anti_affinity_prefers_apart_but_never_refuses():
     guests = [guest('a'), guest('b')]
-    hosts = [host('big', vcpus=64, ram=262144), host('small')]
+    hosts = [host('big', vcpus=64, memory_mb=262144), host('small')]
     soft = [group('s', 'soft-anti-affinity', ['a', 'b'])]
     assert sorted(destinations(plan(guests, hosts, soft)).values()) == [
         'big', 'small']
@@ -134,14 +112,14 @@ def test_soft_anti_affinity_prefers_apart_but_never_refuses():
 
 
 def test_soft_affinity_prefers_the_members_host():
-    result = plan([guest('a')], [host('h1', vcpus=64, ram=262144),
+    result = plan([guest('a')], [host('h1', vcpus=64, memory_mb=262144),
                                  host('h2')],
                   [group('s', 'soft-affinity', ['a'], [('b', 'h2')])])
     assert destinations(result) == {'a': 'h2'}
 
 
 def test_affinity_single_member_joins_the_others():
-    result = plan([guest('a')], [host('h1', vcpus=64, ram=262144),
+    result = plan([guest('a')], [host('h1', vcpus=64, memory_mb=262144),
                                  host('h2')],
                   [group('app', 'affinity', ['a'], [('b', 'h2')])])
     assert destinations(result) == {'a': 'h2'}
@@ -191,8 +169,8 @@ def test_groups_of_guests_that_stay_are_ignored():
 
 
 def test_groups_do_not_change_a_plan_without_members():
-    guests = [guest('a'), guest('b', vcpus=4), guest('c', ram=8192)]
-    hosts = [host('h1'), host('h2', vcpus=32), host('h3', ram=65536)]
+    guests = [guest('a'), guest('b', vcpus=4), guest('c', memory_mb=8192)]
+    hosts = [host('h1'), host('h2', vcpus=32), host('h3', memory_mb=65536)]
     other = [group('x', 'anti-affinity', (), [('y', 'h1'), ('z', 'h2')])]
     assert plan(guests, hosts, other) == plan(guests, hosts)
 
@@ -202,12 +180,12 @@ def test_groups_do_not_change_a_plan_without_members():
 
 @st.composite
 def grouped_clusters(draw):
-    hosts = [Host('h%d' % i, R(draw(st.integers(2, 8)),
-                               draw(st.integers(2, 8)) * 1024, 100),
+    hosts = [host('h%d' % i, vcpus=draw(st.integers(2, 8)),
+                  memory_mb=draw(st.integers(2, 8)) * 1024, disk_gb=100,
                   enabled=draw(st.integers(0, 5)) > 0)
              for i in range(draw(st.integers(1, 4)))]
     guests = [guest('g%d' % i, vcpus=draw(st.integers(1, 3)),
-                    ram=draw(st.integers(1, 3)) * 1024, disk=10,
+                    memory_mb=draw(st.integers(1, 3)) * 1024, disk_gb=10,
                     state=draw(st.sampled_from(['active', 'stopped'])))
               for i in range(draw(st.integers(1, 6)))]
     # Every guest on the node, and a few servers elsewhere, join at most
@@ -223,10 +201,10 @@ def grouped_clusters(draw):
                                for g in groups)]
         if not members:
             continue
-        groups.append(ServerGroup(
-            'gid-%d' % i, 'grp-%d' % i, draw(st.sampled_from(POLICIES)),
-            tuple(Member('uuid-' + n, where[n], n) for n in members),
-            draw(st.sampled_from([1, 1, 2]))))
+        groups.append(server_group(
+            'grp-%d' % i, draw(st.sampled_from(POLICIES)),
+            *[(n, where[n]) for n in members],
+            limit=draw(st.sampled_from([1, 1, 2]))))
     return hosts, guests, groups
 
 
