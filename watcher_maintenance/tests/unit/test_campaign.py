@@ -4,24 +4,21 @@ import pytest
 
 from watcher_maintenance.planning import campaign
 from watcher_maintenance.planning.drain import DrainOptions
-from watcher_maintenance.planning.inventory import Guest
-from watcher_maintenance.planning.inventory import Host
-from watcher_maintenance.planning.inventory import Resources
 from watcher_maintenance.planning.plan import PlanningRefused
+from watcher_maintenance.tests.builders import Cloud
 
 
 def cloud(spec):
-    """{host: [guest vCPUs]} on 8-vCPU hosts -> (hosts, guests)."""
-    hosts, guests = [], {}
+    """{host: [guest vCPUs]} on 8-vCPU hosts -> (hosts, guests); a guest
+    has 1 GiB RAM per vCPU and 10 GiB disk."""
+    built = Cloud(host=dict(vcpus=8, memory_mb=8192, disk_gb=200))
     for name, sizes in spec.items():
-        on_node = [Guest('%s-%d' % (name, i), '%s-%d' % (name, i), 'active',
-                         Resources(v, 1024 * v, 10))
-                   for i, v in enumerate(sizes)]
-        used = Resources(sum(sizes), 1024 * sum(sizes), 10 * len(sizes))
-        hosts.append(Host(name, Resources(8, 8192, 200), used,
-                          guest_count=len(sizes)))
-        guests[name] = on_node
-    return hosts, guests
+        built.hosts(name)
+        for i, v in enumerate(sizes):
+            built.guests_on(name, '%s-%d' % (name, i), vcpus=v,
+                            memory_mb=1024 * v, disk_gb=10)
+    return ([built.host(name) for name in spec],
+            {name: built.guests(on=name) for name in spec})
 
 
 def test_batches_follow_the_listed_order_where_they_fit():

@@ -11,12 +11,13 @@ from hypothesis import strategies as st
 from watcher_maintenance.planning.drain import DrainOptions
 from watcher_maintenance.planning.drain import HostList
 from watcher_maintenance.planning.drain import plan_drain
-from watcher_maintenance.planning.inventory import Guest
-from watcher_maintenance.planning.inventory import Host
-from watcher_maintenance.planning.inventory import Resources
 from watcher_maintenance.planning.plan import PlanningRefused
+from watcher_maintenance.tests.builders import NODE
+from watcher_maintenance.tests.builders import guest
+from watcher_maintenance.tests.builders import host
 
-NODE = 'node'
+# The nodes drained: room for anything, so only the destinations count.
+NODE_SIZE = dict(vcpus=64, memory_mb=65536, disk_gb=1000)
 REASONS = (None, 'watcher_spare', 'watcher_maintaining', 'rma')
 
 
@@ -24,31 +25,31 @@ REASONS = (None, 'watcher_spare', 'watcher_maintaining', 'rma')
 def clusters(draw, max_hosts=5, max_guests=7, spares=True):
     hosts = []
     for i in range(draw(st.integers(1, max_hosts))):
-        cap = Resources(draw(st.integers(1, 8)), draw(st.integers(1, 8)) * 512,
-                        draw(st.integers(0, 8)) * 10)
-        used = Resources(draw(st.integers(0, int(cap.vcpus))),
-                         draw(st.integers(0, int(cap.memory_mb) // 512)) * 512,
-                         draw(st.integers(0, int(cap.disk_gb) // 10)) * 10)
+        size = dict(vcpus=draw(st.integers(1, 8)),
+                    memory_mb=draw(st.integers(1, 8)) * 512,
+                    disk_gb=draw(st.integers(0, 8)) * 10)
+        used = (draw(st.integers(0, size['vcpus'])),
+                draw(st.integers(0, size['memory_mb'] // 512)) * 512,
+                draw(st.integers(0, size['disk_gb'] // 10)) * 10)
         enabled = draw(st.booleans()) if i else True
         reason = None if enabled else draw(st.sampled_from(
             REASONS if spares else ('rma',)))
-        hosts.append(Host(
-            'h%d' % i, cap, used, enabled=enabled, disabled_reason=reason,
+        hosts.append(host(
+            'h%d' % i, used, enabled=enabled, disabled_reason=reason,
             up=draw(st.booleans()) if i else True,
             in_scope=draw(st.booleans()) if i else True,
             zone=draw(st.sampled_from(['az1', 'az2'])),
-            guest_count=0 if used == Resources() else 1))
-    guests = [Guest('u%d' % i, 'g%d' % i,
+            guest_count=0 if used == (0, 0, 0) else 1, **size))
+    guests = [guest('g%d' % i,
                     draw(st.sampled_from(['active', 'active', 'stopped'])),
-                    Resources(draw(st.integers(1, 4)),
-                              draw(st.integers(1, 4)) * 512,
-                              draw(st.integers(0, 3)) * 10),
+                    vcpus=draw(st.integers(1, 4)),
+                    memory_mb=draw(st.integers(1, 4)) * 512,
+                    disk_gb=draw(st.integers(0, 3)) * 10,
                     pinned_zone=draw(st.sampled_from([None, None, 'az1',
                                                       'az2'])),
                     excluded=draw(st.integers(0, 9)) == 0)
               for i in range(draw(st.integers(0, max_guests)))]
-    node = Host(NODE, Resources(64, 65536, 1000), up=True,
-                guest_count=len(guests))
+    node = host(NODE, guest_count=len(guests), **NODE_SIZE)
     return node, hosts, guests
 
 
@@ -61,8 +62,8 @@ def exhaustive_placement_exists(hosts, guests):
     options = [[h for h in hosts if allowed(h, g)] for g in guests]
     for choice in itertools.product(*options):
         load = {h.name: h.used for h in hosts}
-        for host, guest in zip(choice, guests):
-            load[host.name] = load[host.name] + guest.needs
+        for chosen, each in zip(choice, guests):
+            load[chosen.name] = load[chosen.name] + each.needs
         if all(load[h.name].fits_within(h.capacity) for h in hosts):
             return True
     return False
@@ -131,14 +132,13 @@ def test_placement_found_iff_exhaustive_search_finds_one(cluster):
 def tight_clusters(draw):
     """Few schedulable hosts, guests that nearly fill them: where greedy
     placement gets stuck and the search has to work."""
-    hosts = [Host('h%d' % i, Resources(c, c * 1024, 100))
+    hosts = [host('h%d' % i, vcpus=c, memory_mb=c * 1024, disk_gb=100)
              for i, c in enumerate(draw(st.lists(
                  st.sampled_from([4, 6, 8]), min_size=2, max_size=3)))]
-    guests = [Guest('u%d' % i, 'g%d' % i, 'active',
-                    Resources(draw(st.integers(1, 5)),
-                              draw(st.integers(1, 5)) * 1024, 1))
+    guests = [guest('g%d' % i, vcpus=draw(st.integers(1, 5)),
+                    memory_mb=draw(st.integers(1, 5)) * 1024, disk_gb=1)
               for i in range(draw(st.integers(3, 6)))]
-    node = Host(NODE, Resources(64, 65536, 1000), guest_count=len(guests))
+    node = host(NODE, guest_count=len(guests), **NODE_SIZE)
     return node, hosts, guests
 
 
@@ -163,7 +163,7 @@ def multi_node_clusters(draw):
     """A tight cluster, two nodes drained together, and one more host of
     the cluster drained with them (its own load leaving too)."""
     node, hosts, guests = draw(tight_clusters())
-    second = Host('node-b', Resources(64, 65536, 1000))
+    second = host('node-b', **NODE_SIZE)
     sources = [draw(st.sampled_from([NODE, 'node-b'])) for _ in guests]
     guests = [dataclasses.replace(g, host=s) for g, s in zip(guests, sources)]
     drained = draw(st.sampled_from([None] + [h.name for h in hosts]))

@@ -5,8 +5,8 @@ import itertools
 import pytest
 
 from watcher_maintenance.planning import ordering
-from watcher_maintenance.planning.inventory import Guest
 from watcher_maintenance.planning.inventory import Resources
+from watcher_maintenance.tests.builders import guest
 from watcher_maintenance.watcher import planner
 
 _ids = itertools.count()
@@ -114,8 +114,10 @@ def test_empty_plan_has_no_actions():
     assert planner.chain([], 1, 10, checkpoints()[0]) == []
 
 
-def guest(name, ram, vcpus=1):
-    return Guest('u-' + name, name, 'active', Resources(vcpus, ram, 0))
+def sized(*memory_mb):
+    """Guests of 1 vCPU and no disk: (name, MiB of RAM) each."""
+    return [guest(name, vcpus=1, memory_mb=mb, disk_gb=0)
+            for name, mb in memory_mb]
 
 
 @pytest.mark.parametrize('order,expected', [
@@ -124,14 +126,14 @@ def guest(name, ram, vcpus=1):
     (ordering.BY_NAME, ['big', 'mid-a', 'mid-b', 'tiny']),
 ])
 def test_orders(order, expected):
-    guests = [guest('mid-b', 2048), guest('tiny', 512), guest('big', 8192),
-              guest('mid-a', 2048)]
+    guests = sized(('mid-b', 2048), ('tiny', 512), ('big', 8192),
+                   ('mid-a', 2048))
     assert [g.name for g in sorted(guests, key=ordering.order_key(order))] \
         == expected
 
 
 def test_name_order_differs_from_size_order():
-    guests = [guest('a-small', 512), guest('z-big', 8192)]
+    guests = sized(('a-small', 512), ('z-big', 8192))
     assert [g.name for g in sorted(
         guests, key=ordering.order_key(ordering.BY_NAME))] == ['a-small',
                                                                'z-big']
@@ -141,7 +143,7 @@ def test_name_order_differs_from_size_order():
 
 
 def test_estimate_sums_the_largest_guest_of_each_wave():
-    guests = [guest('a', 8192), guest('b', 4096), guest('c', 1024)]
+    guests = sized(('a', 8192), ('b', 4096), ('c', 1024))
     # 10 Gbit/s: 8192 MiB is 68.7 Gbit -> 6.9 s; waves of two:
     # (8192, 4096) -> 6.87 s, (1024) -> 0.86 s, plus one 5 s pause.
     assert ordering.estimated_seconds(guests, 2, 10000, 5) == pytest.approx(
@@ -155,8 +157,7 @@ class Step:
     """A planned migration as the ordering sees it."""
 
     def __init__(self, name, source, destination, vcpus):
-        self.guest = Guest('u-' + name, name, 'active',
-                           Resources(vcpus, 1024, 0))
+        self.guest = guest(name, vcpus=vcpus, memory_mb=1024, disk_gb=0)
         self.source = source
         self.destination = destination
 

@@ -12,9 +12,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from watcher_maintenance.planning import ordering
-from watcher_maintenance.planning.inventory import Guest
 from watcher_maintenance.planning.inventory import Resources
 from watcher_maintenance.planning.inventory import ZERO
+from watcher_maintenance.tests import builders
 
 
 class Step:
@@ -32,7 +32,8 @@ def sequential_moves(draw):
         needs = Resources(draw(st.integers(1, 3)), 0, 0)
         if not (used[host] + needs).fits_within(capacity[host]):
             continue
-        guest = Guest('u%d' % i, 'g%d' % i, 'active', needs)
+        guest = builders.guest('g%d' % i, vcpus=needs.vcpus, memory_mb=0,
+                               disk_gb=0)
         guests[guest.uuid], where[guest.uuid] = guest, host
         used[host] = used[host] + needs
     free = {h: capacity[h] - used[h] for h in hosts}
