@@ -8,13 +8,14 @@ must never call a node empty that still holds a guest.
 """
 
 from watcher_maintenance.sandbox import testing
-from watcher_maintenance.tests import builders
-from watcher_maintenance.tests.builders import host
+from watcher_maintenance.tests.builders import MAINTAINING
+from watcher_maintenance.tests.builders import SMALL_HOST
+from watcher_maintenance.tests.builders import Cloud
 
 
-def guest(name, on, **spec):
-    # Guests of 4 vCPU: two fill a host.
-    return builders.guest(name, on, **dict({'vcpus': 4}, **spec))
+def cloud():
+    """Hosts of 8 vCPU and guests of 4 vCPU: two fill a host."""
+    return Cloud(host=SMALL_HOST, guest=dict(vcpus=4))
 
 
 class TestChangedCloud(testing.SandboxTestCase):
@@ -33,11 +34,10 @@ class TestChangedCloud(testing.SandboxTestCase):
                     if m['server_uuid'] == uuid]
 
     def test_a_destination_filled_after_planning_stops_the_plan_first(self):
-        self.load_topology({
-            'hosts': [host('compute-1'), host('compute-2'),
-                      host('compute-3')],
-            'guests': [guest('vm-a', 'compute-1'),
-                       guest('filler', 'compute-3', vcpus=6)]})
+        self.load_topology(
+            cloud().hosts('compute-1', 'compute-2', 'compute-3')
+            .guests_on('compute-1', 'vm-a')
+            .guests_on('compute-3', 'filler', vcpus=6).topology())
         plan = self.planned_drain()
         [move] = [a for a in self.actions_of(plan['uuid'])
                   if a['action_type'] == 'migrate']
@@ -72,9 +72,9 @@ class TestChangedCloud(testing.SandboxTestCase):
         # Watcher's migrate pre-condition checks this one too, but only
         # once the migration is next; the checkpoint says it for the
         # whole wave, and why.
-        self.load_topology({
-            'hosts': [host('compute-1'), host('compute-2')],
-            'guests': [guest('vm-a', 'compute-1')]})
+        self.load_topology(
+            cloud().hosts('compute-1', 'compute-2')
+            .guests_on('compute-1', 'vm-a').topology())
         plan = self.planned_drain()
         self.set_service('compute-2', 'disabled', 'firmware')
         done = self.run_plan(plan['uuid'])
@@ -92,11 +92,10 @@ class TestChangedCloud(testing.SandboxTestCase):
                       check['status_message'])
 
     def test_a_guest_moved_onto_the_node_after_the_audit_fails_the_plan(self):
-        self.load_topology({
-            'hosts': [host('compute-1'), host('compute-2'),
-                      host('compute-3')],
-            'guests': [guest('vm-a', 'compute-1'),
-                       guest('late', 'compute-3')]})
+        self.load_topology(
+            cloud().hosts('compute-1', 'compute-2', 'compute-3')
+            .guests_on('compute-1', 'vm-a')
+            .guests_on('compute-3', 'late').topology())
         plan = self.planned_drain()
         # Another operator moves a server onto the node after the audit.
         self.move_server('late', 'compute-1')
@@ -113,11 +112,10 @@ class TestChangedCloud(testing.SandboxTestCase):
             self.assertIn(phrase, last['status_message'])
 
     def test_a_guest_the_model_does_not_know_yet_is_planned_too(self):
-        self.load_topology({
-            'hosts': [host('compute-1'), host('compute-2'),
-                      host('compute-3')],
-            'guests': [guest('vm-a', 'compute-1'),
-                       guest('late', 'compute-3')]})
+        self.load_topology(
+            cloud().hosts('compute-1', 'compute-2', 'compute-3')
+            .guests_on('compute-1', 'vm-a')
+            .guests_on('compute-3', 'late').topology())
         # An audit builds Watcher's cached model; then a server moves
         # onto the node, and no notification tells Watcher.
         self.planned_drain()
@@ -160,12 +158,11 @@ class TestDrainsSeeEachOther(testing.SandboxTestCase):
     def test_two_drains_planned_back_to_back_both_fit(self):
         # One free slot for a 4-vCPU guest on compute-3, one on
         # compute-4; compute-1 would look like one too once vm-a left.
-        self.load_topology({
-            'hosts': [host('compute-1'), host('compute-2'),
-                      host('compute-3', vcpus=6), host('compute-4')],
-            'guests': [guest('vm-a', 'compute-1'),
-                       guest('vm-b', 'compute-2'),
-                       guest('filler', 'compute-4')]})
+        self.load_topology(
+            cloud().hosts('compute-1', 'compute-2')
+            .hosts('compute-3', vcpus=6).hosts('compute-4')
+            .guests_on('compute-1', 'vm-a').guests_on('compute-2', 'vm-b')
+            .guests_on('compute-4', 'filler').topology())
         first_audit, first = self.drain('compute-1')
         second_audit, second = self.drain('compute-2')
 
@@ -186,9 +183,9 @@ class TestDrainsSeeEachOther(testing.SandboxTestCase):
         self.assert_no_overcommit()
 
     def test_a_newer_audit_supersedes_the_older_plan_of_its_node(self):
-        self.load_topology({
-            'hosts': [host('compute-1'), host('compute-2')],
-            'guests': [guest('vm-a', 'compute-1')]})
+        self.load_topology(
+            cloud().hosts('compute-1', 'compute-2')
+            .guests_on('compute-1', 'vm-a').topology())
         _, older = self.drain('compute-1')
         audit, newer = self.drain('compute-1')
         self.assertEqual('SUPERSEDED',
@@ -200,9 +197,9 @@ class TestDrainsSeeEachOther(testing.SandboxTestCase):
         self.assertEqual({'vm-a': 'compute-2'}, self.destinations(newer))
 
     def test_a_refused_newer_audit_leaves_the_older_plan_as_it_was(self):
-        self.load_topology({
-            'hosts': [host('compute-1'), host('compute-2')],
-            'guests': [guest('vm-a', 'compute-1')]})
+        self.load_topology(
+            cloud().hosts('compute-1', 'compute-2')
+            .guests_on('compute-1', 'vm-a').topology())
         _, older = self.drain('compute-1')
         refused = self.wait_audit(self.create_audit(
             {'maintenance_node': 'compute-1',
@@ -227,9 +224,9 @@ class TestServiceStateFromNova(testing.SandboxTestCase):
         return self.plan_of(audit['uuid'])
 
     def test_a_restore_enables_a_node_the_model_still_shows_enabled(self):
-        self.load_topology({
-            'hosts': [host('compute-1'), host('compute-2')],
-            'guests': [guest('vm-a', 'compute-1')]})
+        self.load_topology(
+            cloud().hosts('compute-1', 'compute-2')
+            .guests_on('compute-1', 'vm-a').topology())
         drain = self.wait_audit(self.create_audit(
             {'maintenance_node': 'compute-1'})['uuid'])
         self.assertEqual('SUCCEEDED', self.run_plan(
@@ -245,11 +242,9 @@ class TestServiceStateFromNova(testing.SandboxTestCase):
         self.assertEqual('enabled', self.service('compute-1')['status'])
 
     def test_a_drain_disables_a_node_re_enabled_by_hand(self):
-        self.load_topology({
-            'hosts': [host('compute-1', status='disabled',
-                           disabled_reason='watcher_maintaining'),
-                      host('compute-2')],
-            'guests': [guest('vm-a', 'compute-1')]})
+        self.load_topology(
+            cloud().hosts('compute-1', **MAINTAINING).hosts('compute-2')
+            .guests_on('compute-1', 'vm-a').topology())
         # An audit that plans nothing builds Watcher's model.
         self.wait_audit(self.create_audit(
             {'maintenance_node': 'compute-2'}, strategy='host_restore')[

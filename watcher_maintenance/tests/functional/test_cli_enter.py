@@ -12,18 +12,18 @@ import yaml
 
 from watcher_maintenance.sandbox import testing
 from watcher_maintenance.tests.functional import cli_harness
-from watcher_maintenance.tests.functional.test_host_restore import cluster
+from watcher_maintenance.tests.builders import SMALL_HOST
+from watcher_maintenance.tests.builders import Cloud
 
 MAINTAINING = 'watcher_maintaining'
 
 
-THREE_HOSTS = cluster(
-    [{'name': 'compute-1'}, {'name': 'compute-2'}, {'name': 'compute-3'}],
-    [{'name': 'web-{n}', 'count': 2, 'host': 'compute-1',
-      'project_id': 'shop'},
-     {'name': 'batch-1', 'host': 'compute-1', 'state': 'stopped',
-      'project_id': 'science'},
-     {'name': 'db-1', 'host': 'compute-2', 'vcpus': 4, 'memory_mb': 8192}])
+THREE_HOSTS = (
+    Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2', 'compute-3')
+    .guests_on('compute-1', 'web-1', 'web-2', project_id='shop')
+    .guests_on('compute-1', 'batch-1', state='stopped',
+               project_id='science')
+    .guests_on('compute-2', 'db-1', vcpus=4, memory_mb=8192).topology())
 
 
 class CliTestCase(testing.SandboxTestCase):

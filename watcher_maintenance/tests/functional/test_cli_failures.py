@@ -5,12 +5,13 @@ import json
 
 from watcher_maintenance.sandbox import testing
 from watcher_maintenance.tests.functional import test_cli_enter as base
-from watcher_maintenance.tests.functional.test_host_restore import cluster
+from watcher_maintenance.tests.builders import SMALL_HOST
+from watcher_maintenance.tests.builders import Cloud
 
-TOO_FULL = cluster(
-    [{'name': 'compute-1'}, {'name': 'compute-2', 'vcpus': 8}],
-    [{'name': 'big-1', 'host': 'compute-1', 'vcpus': 8},
-     {'name': 'small-1', 'host': 'compute-2', 'vcpus': 2}])
+TOO_FULL = (
+    Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2')
+    .guests_on('compute-1', 'big-1', vcpus=8)
+    .guests_on('compute-2', 'small-1', vcpus=2).topology())
 
 
 class TestRefusals(base.CliTestCase):

@@ -14,15 +14,23 @@ import fixtures
 
 from watcher_maintenance.cli import roll
 from watcher_maintenance.sandbox import testing
-from watcher_maintenance.tests.builders import guest
-from watcher_maintenance.tests.builders import host
+from watcher_maintenance.tests.builders import SMALL_HOST
+from watcher_maintenance.tests.builders import Cloud
 from watcher_maintenance.tests.functional import cli_harness
 
 
-SIX_HOSTS = {
-    'hosts': [host('compute-%d' % n) for n in range(1, 8)],
-    'guests': [guest('vm-%d' % n, 'compute-%d' % n) for n in range(1, 7)],
-}
+def six_hosts():
+    """compute-1 to -6 with one guest each (vm-1 to vm-6), and an empty
+    compute-7."""
+    cloud = Cloud(host=SMALL_HOST)
+    for n in range(1, 8):
+        cloud.hosts('compute-%d' % n)
+    for n in range(1, 7):
+        cloud.guests_on('compute-%d' % n, 'vm-%d' % n)
+    return cloud.topology()
+
+
+SIX_HOSTS = six_hosts()
 
 
 class RollTestCase(testing.SandboxTestCase):
@@ -123,12 +131,11 @@ class TestRoll(RollTestCase):
         self.assert_no_overcommit()
 
     def test_a_campaign_that_cannot_fit_is_refused_before_anything(self):
-        self.load_topology({
-            'hosts': [host('compute-1'), host('compute-2'),
-                      host('compute-3')],
-            'guests': [guest('big-1', 'compute-1', vcpus=8),
-                       guest('big-2', 'compute-2', vcpus=8),
-                       guest('big-3', 'compute-3', vcpus=8)]})
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2', 'compute-3')
+            .guests_on('compute-1', 'big-1', vcpus=8)
+            .guests_on('compute-2', 'big-2', vcpus=8)
+            .guests_on('compute-3', 'big-3', vcpus=8).topology())
         result = self.roll('compute-1', 'compute-2', '--exec',
                            self.recorder(), '--yes')
         self.assertEqual(1, result.code, result.text)
@@ -152,12 +159,13 @@ class TestRoll(RollTestCase):
             '/audits').json()['audits'])
 
     def test_hosts_of_a_zone(self):
-        self.load_topology({
-            'hosts': [host('compute-1', availability_zone='az-1'),
-                      host('compute-2', availability_zone='az-2'),
-                      host('compute-3', availability_zone='az-1'),
-                      host('compute-4', availability_zone='az-2')],
-            'guests': [guest('vm-1', 'compute-1')]})
+        self.load_topology(
+            Cloud(host=SMALL_HOST)
+            .hosts('compute-1', availability_zone='az-1')
+            .hosts('compute-2', availability_zone='az-2')
+            .hosts('compute-3', availability_zone='az-1')
+            .hosts('compute-4', availability_zone='az-2')
+            .guests_on('compute-1', 'vm-1').topology())
         result = self.roll('--zone', 'az-1', '--dry-run', '-f', 'json')
         self.assertEqual(0, result.code, result.text)
         self.assertEqual(['compute-1', 'compute-3'], [

@@ -5,33 +5,27 @@ breaks a hard policy, as real Nova does; so a plan that ignored a group
 would fail while it runs, not only in an assertion here.
 """
 
+from watcher_maintenance.tests.builders import SMALL_HOST
+from watcher_maintenance.tests.builders import Cloud
 from watcher_maintenance.tests.functional import test_host_drain as base
 
 BIG = dict(vcpus=32, memory_mb=65536, disk_gb=400)
-SMALL = dict(vcpus=8, memory_mb=16384, disk_gb=200)
 
 
-def small_big_small(guests, **group):
-    """compute-1 and compute-3 small, compute-2 large; one group."""
-    return dict(hosts=[dict(name='compute-1', **SMALL),
-                       dict(name='compute-2', **BIG),
-                       dict(name='compute-3', **SMALL)],
-                server_groups=[group], guests=guests)
-
-
-def member(name, host, group, **spec):
-    return dict(name=name, host=host, server_group=group, vcpus=2,
-                memory_mb=2048, disk_gb=20, **spec)
+def small_big_small():
+    """compute-1 and compute-3 small, compute-2 large."""
+    return (Cloud().hosts('compute-1', **SMALL_HOST)
+            .hosts('compute-2', **BIG).hosts('compute-3', **SMALL_HOST))
 
 
 class TestDrainServerGroups(base.HostDrainTestCase):
 
     def test_anti_affinity_pair_on_the_node_goes_to_two_hosts(self):
         # Spread alone would send both to the much larger compute-2.
-        self.load_topology(small_big_small(
-            [member('db-1', 'compute-1', 'db'),
-             member('db-2', 'compute-1', 'db')],
-            name='db', policy='anti-affinity'))
+        self.load_topology(
+            small_big_small().group('db', 'anti-affinity')
+            .guests_on('compute-1', 'db-1', 'db-2', server_group='db')
+            .topology())
         plan, actions = self.plan_and_actions(self.drain())
         moves = self.migrations(actions)
         self.assertEqual({'compute-2', 'compute-3'},
@@ -41,10 +35,10 @@ class TestDrainServerGroups(base.HostDrainTestCase):
         self.assertEqual([], self.servers_on('compute-1'))
 
     def test_member_elsewhere_keeps_its_host_free_of_the_group(self):
-        self.load_topology(small_big_small(
-            [member('db-1', 'compute-1', 'db'),
-             member('db-2', 'compute-2', 'db')],
-            name='db', policy='anti-affinity'))
+        self.load_topology(
+            small_big_small().group('db', 'anti-affinity')
+            .guests_on('compute-1', 'db-1', server_group='db')
+            .guests_on('compute-2', 'db-2', server_group='db').topology())
         plan, actions = self.plan_and_actions(self.drain())
         self.assertEqual({'db-1': ('live', 'compute-3')},
                          self.migrations(actions))
@@ -52,14 +46,15 @@ class TestDrainServerGroups(base.HostDrainTestCase):
         self.assertEqual('compute-3', self.host_of('db-1'))
 
     def test_more_members_than_hosts_is_refused_naming_the_group(self):
-        self.load_topology(dict(
-            hosts=[dict(name='compute-%d' % i, **BIG) for i in (1, 2, 3)],
-            server_groups=[dict(name='quorum', policy='anti-affinity')],
-            guests=[member('q-1', 'compute-1', 'quorum'),
-                    member('q-2', 'compute-1', 'quorum',
-                           state='stopped'),
-                    member('q-3', 'compute-2', 'quorum'),
-                    member('q-4', 'compute-3', 'quorum')]))
+        self.load_topology(
+            Cloud(host=BIG).hosts('compute-1', 'compute-2', 'compute-3')
+            .group('quorum', 'anti-affinity')
+            .guests_on('compute-1', 'q-1', server_group='quorum')
+            .guests_on('compute-1', 'q-2', server_group='quorum',
+                       state='stopped')
+            .guests_on('compute-2', 'q-3', server_group='quorum')
+            .guests_on('compute-3', 'q-4', server_group='quorum')
+            .topology())
         audit = self.drain(expect='FAILED')
         message = audit['status_message']
         self.assertIn('server group quorum (anti-affinity)', message)
@@ -69,12 +64,11 @@ class TestDrainServerGroups(base.HostDrainTestCase):
         self.assertEqual('compute-1', self.host_of('q-1'))
 
     def test_max_server_per_host_is_honoured(self):
-        self.load_topology(dict(
-            hosts=[dict(name='compute-%d' % i, **BIG) for i in (1, 2, 3)],
-            server_groups=[dict(name='web', policy='anti-affinity',
-                                rules={'max_server_per_host': 2})],
-            guests=[member('web-%d' % i, 'compute-1', 'web')
-                    for i in (1, 2, 3, 4)]))
+        self.load_topology(
+            Cloud(host=BIG).hosts('compute-1', 'compute-2', 'compute-3')
+            .group('web', 'anti-affinity', max_server_per_host=2)
+            .guests_on('compute-1', 'web-1', 'web-2', 'web-3', 'web-4',
+                       server_group='web').topology())
         plan, actions = self.plan_and_actions(self.drain())
         destinations = [d for _, d in self.migrations(actions).values()]
         self.assertEqual(2, destinations.count('compute-2'))
@@ -82,11 +76,11 @@ class TestDrainServerGroups(base.HostDrainTestCase):
         self.execute(plan)
 
     def test_affinity_group_on_the_node_is_refused_with_its_reason(self):
-        self.load_topology(dict(
-            hosts=[dict(name='compute-%d' % i, **BIG) for i in (1, 2)],
-            server_groups=[dict(name='app', policy='affinity')],
-            guests=[member('app-1', 'compute-1', 'app'),
-                    member('app-2', 'compute-1', 'app')]))
+        self.load_topology(
+            Cloud(host=BIG).hosts('compute-1', 'compute-2')
+            .group('app', 'affinity')
+            .guests_on('compute-1', 'app-1', 'app-2', server_group='app')
+            .topology())
         audit = self.drain(expect='FAILED')
         message = audit['status_message']
         self.assertIn('server group app (affinity)', message)
@@ -94,13 +88,11 @@ class TestDrainServerGroups(base.HostDrainTestCase):
         self.assertIn('one at a time', message)
 
     def test_affinity_group_left_with_skip_unmovable(self):
-        self.load_topology(dict(
-            hosts=[dict(name='compute-%d' % i, **BIG) for i in (1, 2)],
-            server_groups=[dict(name='app', policy='affinity')],
-            guests=[member('app-1', 'compute-1', 'app'),
-                    member('app-2', 'compute-1', 'app'),
-                    dict(name='web-1', host='compute-1', vcpus=2,
-                         memory_mb=2048, disk_gb=20)]))
+        self.load_topology(
+            Cloud(host=BIG).hosts('compute-1', 'compute-2')
+            .group('app', 'affinity')
+            .guests_on('compute-1', 'app-1', 'app-2', server_group='app')
+            .guests_on('compute-1', 'web-1').topology())
         plan, actions = self.plan_and_actions(
             self.drain(skip_unmovable=True))
         self.assertEqual({'web-1': ('live', 'compute-2')},

@@ -8,19 +8,20 @@ state, and the node's service status.
 """
 
 from watcher_maintenance.sandbox import testing
-
-SPARE = {'status': 'disabled', 'disabled_reason': 'watcher_spare'}
-
-
-def cluster(hosts, guests, **extra):
-    return dict(hosts=hosts, guests=guests, **extra)
-
-
-def hosts(*names, **spec):
-    return [dict(name=n, **spec) for n in names]
+from watcher_maintenance.tests.builders import MAINTAINING
+from watcher_maintenance.tests.builders import SMALL_HOST
+from watcher_maintenance.tests.builders import SPARE
+from watcher_maintenance.tests.builders import Cloud
+from watcher_maintenance.tests.builders import ReadsPlans
 
 
-class HostDrainTestCase(testing.SandboxTestCase):
+def cloud():
+    """Hosts of the default size; guests of 1 vCPU (the sandbox's
+    default), 2 GiB RAM and 20 GiB disk."""
+    return Cloud(guest=dict(vcpus=1))
+
+
+class HostDrainTestCase(ReadsPlans, testing.SandboxTestCase):
 
     def drain(self, expect='SUCCEEDED', scope=None, **parameters):
         parameters.setdefault('maintenance_node', 'compute-1')
@@ -46,17 +47,6 @@ class HostDrainTestCase(testing.SandboxTestCase):
         self.assertEqual(201, resp.status_code, resp.text)
         return resp.json()
 
-    def plan_and_actions(self, audit):
-        plan = self.plan_of(audit['uuid'])
-        self.assertIsNotNone(plan)
-        return plan, self.actions_of(plan['uuid'])
-
-    def migrations(self, actions):
-        return {a['input_parameters']['resource_name']:
-                (a['input_parameters']['migration_type'],
-                 a['input_parameters']['destination_node'])
-                for a in actions if a['action_type'] == 'migrate'}
-
     def execute(self, plan):
         done = self.run_plan(plan['uuid'])
         self.assertEqual('SUCCEEDED', done['state'],
@@ -75,15 +65,14 @@ class HostDrainTestCase(testing.SandboxTestCase):
 class TestDispersal(HostDrainTestCase):
 
     def test_drain_moves_every_guest_to_a_host_with_room(self):
-        self.load_topology(cluster(
-            hosts('compute-1', 'compute-2', 'compute-3', vcpus=8,
-                  memory_mb=16384, disk_gb=200),
-            [dict(name='web-{n}', count=3, host='compute-1', vcpus=2,
-                  memory_mb=4096, disk_gb=20),
-             dict(name='batch-1', host='compute-1', vcpus=2,
-                  memory_mb=2048, disk_gb=20, state='stopped'),
-             dict(name='db-1', host='compute-2', vcpus=4, memory_mb=8192,
-                  disk_gb=40)]))
+        self.load_topology(
+            cloud().hosts('compute-1', 'compute-2', 'compute-3', **SMALL_HOST)
+            .guests_on('compute-1', 'web-1', 'web-2', 'web-3', vcpus=2,
+                       memory_mb=4096, disk_gb=20)
+            .guests_on('compute-1', 'batch-1', vcpus=2, memory_mb=2048,
+                       disk_gb=20, state='stopped')
+            .guests_on('compute-2', 'db-1', vcpus=4, memory_mb=8192,
+                       disk_gb=40).topology())
         audit = self.drain()
         plan, actions = self.plan_and_actions(audit)
 
@@ -122,14 +111,14 @@ class TestDispersal(HostDrainTestCase):
     def test_capacity_counts_reserved_ratios_and_disk(self):
         # compute-2 has vCPU and RAM but its disk is reserved away;
         # compute-3 has room only thanks to its vCPU allocation ratio.
-        self.load_topology(cluster(
-            [dict(name='compute-1'),
-             dict(name='compute-2', vcpus=8, memory_mb=16384, disk_gb=100,
-                  reserved={'disk_gb': 90}),
-             dict(name='compute-3', vcpus=2, memory_mb=16384, disk_gb=200,
-                  allocation_ratio={'vcpu': 4.0})],
-            [dict(name='vm-{n}', count=2, host='compute-1', vcpus=4,
-                  memory_mb=2048, disk_gb=20)]))
+        self.load_topology(
+            cloud().hosts('compute-1')
+            .hosts('compute-2', vcpus=8, memory_mb=16384, disk_gb=100,
+                   reserved={'disk_gb': 90})
+            .hosts('compute-3', vcpus=2, memory_mb=16384, disk_gb=200,
+                   allocation_ratio={'vcpu': 4.0})
+            .guests_on('compute-1', 'vm-1', 'vm-2', vcpus=4, memory_mb=2048,
+                       disk_gb=20).topology())
         audit = self.drain()
         plan, actions = self.plan_and_actions(audit)
         self.assertEqual({'vm-1': ('live', 'compute-3'),
@@ -138,11 +127,11 @@ class TestDispersal(HostDrainTestCase):
         self.execute(plan)
 
     def test_not_enough_capacity_fails_the_audit_with_reasons(self):
-        self.load_topology(cluster(
-            hosts('compute-1', 'compute-2', vcpus=8, memory_mb=8192),
-            [dict(name='big-1', host='compute-1', vcpus=8, memory_mb=8192),
-             dict(name='small-1', host='compute-2', vcpus=2,
-                  memory_mb=2048)]))
+        self.load_topology(
+            cloud().hosts('compute-1', 'compute-2', vcpus=8, memory_mb=8192)
+            .guests_on('compute-1', 'big-1', vcpus=8, memory_mb=8192)
+            .guests_on('compute-2', 'small-1', vcpus=2, memory_mb=2048)
+            .topology())
         audit = self.drain(expect='FAILED')
         message = audit['status_message']
         self.assertIn('Cannot drain compute-1', message)
@@ -152,19 +141,20 @@ class TestDispersal(HostDrainTestCase):
         self.assertEqual('enabled', self.service('compute-1')['status'])
 
     def test_unmovable_guest_fails_the_audit_naming_it(self):
-        self.load_topology(cluster(
-            hosts('compute-1', 'compute-2'),
-            [dict(name='ok-1', host='compute-1'),
-             dict(name='stuck-1', host='compute-1', state='paused')]))
+        self.load_topology(
+            cloud().hosts('compute-1', 'compute-2')
+            .guests_on('compute-1', 'ok-1')
+            .guests_on('compute-1', 'stuck-1', state='paused').topology())
         audit = self.drain(expect='FAILED')
         self.assertIn('stuck-1 (state paused', audit['status_message'])
         self.assertIsNone(self.plan_of(audit['uuid']))
 
     def test_skip_unmovable_leaves_them_and_says_so(self):
-        self.load_topology(cluster(
-            hosts('compute-1', 'compute-2'),
-            [dict(name='ok-1', host='compute-1'),
-             dict(name='stuck-1', host='compute-1', state='suspended')]))
+        self.load_topology(
+            cloud().hosts('compute-1', 'compute-2')
+            .guests_on('compute-1', 'ok-1')
+            .guests_on('compute-1', 'stuck-1', state='suspended')
+            .topology())
         audit = self.drain(skip_unmovable=True)
         self.assertIn('stuck-1', audit['status_message'])
         plan, actions = self.plan_and_actions(audit)
@@ -175,10 +165,11 @@ class TestDispersal(HostDrainTestCase):
         self.assertEqual(['stuck-1'], self.servers_on('compute-1'))
 
     def test_local_disk_guests_cold_migrate_when_live_is_unsafe(self):
-        self.load_topology(cluster(
-            hosts('compute-1', 'compute-2'),
-            [dict(name='local-1', host='compute-1', disk_gb=20),
-             dict(name='volume-1', host='compute-1', boot_from_volume=True)]))
+        self.load_topology(
+            cloud().hosts('compute-1', 'compute-2')
+            .guests_on('compute-1', 'local-1', disk_gb=20)
+            .guests_on('compute-1', 'volume-1', boot_from_volume=True)
+            .topology())
         audit = self.drain(live_migrate_local_disk=False)
         plan, actions = self.plan_and_actions(audit)
         self.assertEqual({'local-1': ('cold', 'compute-2'),
@@ -188,10 +179,10 @@ class TestDispersal(HostDrainTestCase):
         self.assertEqual('ACTIVE', self.server('local-1')['status'])
 
     def test_both_migrations_disabled_stops_active_guests(self):
-        self.load_topology(cluster(
-            hosts('compute-1', 'compute-2'),
-            [dict(name='run-1', host='compute-1'),
-             dict(name='off-1', host='compute-1', state='stopped')]))
+        self.load_topology(
+            cloud().hosts('compute-1', 'compute-2')
+            .guests_on('compute-1', 'run-1')
+            .guests_on('compute-1', 'off-1', state='stopped').topology())
         audit = self.drain(disable_live_migration=True,
                            disable_cold_migration=True)
         plan, actions = self.plan_and_actions(audit)
@@ -206,13 +197,13 @@ class TestDispersal(HostDrainTestCase):
         self.assertEqual('SHUTOFF', self.server('run-1')['status'])
 
     def test_zone_pinned_guest_stays_in_its_zone(self):
-        self.load_topology(cluster(
-            [dict(name='compute-1', availability_zone='az1'),
-             dict(name='compute-2', availability_zone='az2',
-                  vcpus=64, memory_mb=262144),
-             dict(name='compute-3', availability_zone='az1')],
-            [dict(name='pinned-1', host='compute-1', pinned_az='az1'),
-             dict(name='free-1', host='compute-1')]))
+        self.load_topology(
+            cloud().hosts('compute-1', availability_zone='az1')
+            .hosts('compute-2', availability_zone='az2', vcpus=64,
+                   memory_mb=262144)
+            .hosts('compute-3', availability_zone='az1')
+            .guests_on('compute-1', 'pinned-1', pinned_az='az1')
+            .guests_on('compute-1', 'free-1').topology())
         audit = self.drain()
         plan, actions = self.plan_and_actions(audit)
         moves = self.migrations(actions)
@@ -223,14 +214,12 @@ class TestDispersal(HostDrainTestCase):
         self.assertEqual('compute-3', self.host_of('pinned-1'))
 
     def test_pack_fills_the_fullest_host_that_has_room(self):
-        self.load_topology(cluster(
-            [dict(name='compute-1'),
-             dict(name='compute-2', vcpus=16, memory_mb=32768),
-             dict(name='compute-3', vcpus=16, memory_mb=32768)],
-            [dict(name='vm-{n}', count=2, host='compute-1', vcpus=2,
-                  memory_mb=4096),
-             dict(name='busy-1', host='compute-3', vcpus=8,
-                  memory_mb=16384)]))
+        self.load_topology(
+            cloud().hosts('compute-1')
+            .hosts('compute-2', 'compute-3', vcpus=16, memory_mb=32768)
+            .guests_on('compute-1', 'vm-1', 'vm-2', vcpus=2, memory_mb=4096)
+            .guests_on('compute-3', 'busy-1', vcpus=8, memory_mb=16384)
+            .topology())
         spread = self.migrations(self.plan_and_actions(self.drain())[1])
         self.assertEqual({'compute-2'}, {d for _, d in spread.values()})
         audit = self.drain(placement='pack')
@@ -242,10 +231,10 @@ class TestDispersal(HostDrainTestCase):
                          self.servers_on('compute-3'))
 
     def test_stopped_guests_stay_when_cold_migration_is_disabled(self):
-        self.load_topology(cluster(
-            hosts('compute-1', 'compute-2'),
-            [dict(name='run-1', host='compute-1'),
-             dict(name='off-1', host='compute-1', state='stopped')]))
+        self.load_topology(
+            cloud().hosts('compute-1', 'compute-2')
+            .guests_on('compute-1', 'run-1')
+            .guests_on('compute-1', 'off-1', state='stopped').topology())
         audit = self.drain(disable_cold_migration=True)
         self.assertIn('off-1 (stopped, and cold migration is disabled)',
                       audit['status_message'])
@@ -257,10 +246,10 @@ class TestDispersal(HostDrainTestCase):
         self.assertEqual('SHUTOFF', self.server('off-1')['status'])
 
     def test_same_cluster_gives_the_same_plan(self):
-        self.load_topology(cluster(
-            hosts('compute-1', 'compute-2', 'compute-3', 'compute-4'),
-            [dict(name='vm-{n}', count=6, host='compute-1', vcpus=2,
-                  memory_mb=3072)]))
+        self.load_topology(
+            cloud().hosts('compute-1', 'compute-2', 'compute-3', 'compute-4')
+            .guests_on('compute-1', *['vm-%d' % n for n in range(1, 7)],
+                       vcpus=2, memory_mb=3072).topology())
         first = self.migrations(self.plan_and_actions(self.drain())[1])
         second = self.migrations(self.plan_and_actions(self.drain())[1])
         self.assertEqual(first, second)
@@ -270,13 +259,12 @@ class TestDispersal(HostDrainTestCase):
 class TestConsolidation(HostDrainTestCase):
 
     def test_everything_goes_to_a_designated_spare_enabled_first(self):
-        self.load_topology(cluster(
-            hosts('compute-1', 'compute-2') + [
-                dict(name='spare-1', **SPARE),
-                dict(name='broken-1', status='disabled',
-                     disabled_reason='rma ticket 12')],
-            [dict(name='vm-{n}', count=3, host='compute-1'),
-             dict(name='off-1', host='compute-1', state='stopped')]))
+        self.load_topology(
+            cloud().hosts('compute-1', 'compute-2').hosts('spare-1', **SPARE)
+            .hosts('broken-1', status='disabled',
+                   disabled_reason='rma ticket 12')
+            .guests_on('compute-1', 'vm-1', 'vm-2', 'vm-3')
+            .guests_on('compute-1', 'off-1', state='stopped').topology())
         audit = self.drain()
         plan, actions = self.plan_and_actions(audit)
         self.assertEqual(
@@ -296,10 +284,9 @@ class TestConsolidation(HostDrainTestCase):
         self.assertEqual([], self.servers_on('broken-1'))
 
     def test_use_spare_nodes_false_disperses(self):
-        self.load_topology(cluster(
-            hosts('compute-1', 'compute-2') + [dict(name='spare-1',
-                                                    **SPARE)],
-            [dict(name='vm-1', host='compute-1')]))
+        self.load_topology(
+            cloud().hosts('compute-1', 'compute-2').hosts('spare-1', **SPARE)
+            .guests_on('compute-1', 'vm-1').topology())
         audit = self.drain(use_spare_nodes=False)
         plan, actions = self.plan_and_actions(audit)
         self.assertEqual({'vm-1': ('live', 'compute-2')},
@@ -308,9 +295,9 @@ class TestConsolidation(HostDrainTestCase):
         self.assertEqual('disabled', self.service('spare-1')['status'])
 
     def test_backup_node_with_room_takes_everything(self):
-        self.load_topology(cluster(
-            hosts('compute-1', 'compute-2', 'compute-3'),
-            [dict(name='vm-{n}', count=2, host='compute-1')]))
+        self.load_topology(
+            cloud().hosts('compute-1', 'compute-2', 'compute-3')
+            .guests_on('compute-1', 'vm-1', 'vm-2').topology())
         audit = self.drain(backup_node='compute-3')
         plan, actions = self.plan_and_actions(audit)
         self.assertEqual({'vm-1': ('live', 'compute-3'),
@@ -320,11 +307,11 @@ class TestConsolidation(HostDrainTestCase):
         self.assertEqual(2, len(self.servers_on('compute-3')))
 
     def test_disabled_backup_node_is_enabled_before_the_drain(self):
-        self.load_topology(cluster(
-            hosts('compute-1', 'compute-2') + [
-                dict(name='compute-3', status='disabled',
-                     disabled_reason='reserved for maintenance')],
-            [dict(name='vm-{n}', count=2, host='compute-1')]))
+        self.load_topology(
+            cloud().hosts('compute-1', 'compute-2')
+            .hosts('compute-3', status='disabled',
+                   disabled_reason='reserved for maintenance')
+            .guests_on('compute-1', 'vm-1', 'vm-2').topology())
         audit = self.drain(backup_node='compute-3')
         plan, actions = self.plan_and_actions(audit)
         self.assertEqual(('compute-3', 'enabled'),
@@ -335,10 +322,10 @@ class TestConsolidation(HostDrainTestCase):
         self.assertEqual('enabled', self.service('compute-3')['status'])
 
     def test_backup_node_without_room_falls_back_and_says_why(self):
-        self.load_topology(cluster(
-            hosts('compute-1', 'compute-2') + [
-                dict(name='compute-3', vcpus=1, memory_mb=1024)],
-            [dict(name='vm-{n}', count=2, host='compute-1')]))
+        self.load_topology(
+            cloud().hosts('compute-1', 'compute-2')
+            .hosts('compute-3', vcpus=1, memory_mb=1024)
+            .guests_on('compute-1', 'vm-1', 'vm-2').topology())
         audit = self.drain(backup_node='compute-3')
         self.assertIn('Backup node compute-3 cannot take every guest',
                       audit['status_message'])
@@ -347,8 +334,9 @@ class TestConsolidation(HostDrainTestCase):
                                          self.migrations(actions).values()})
 
     def test_bad_backup_nodes_are_refused(self):
-        self.load_topology(cluster(hosts('compute-1', 'compute-2'),
-                                   [dict(name='vm-1', host='compute-1')]))
+        self.load_topology(
+            cloud().hosts('compute-1', 'compute-2')
+            .guests_on('compute-1', 'vm-1').topology())
         same = self.drain(expect='FAILED', backup_node='compute-1')
         self.assertIn('is the node being drained', same['status_message'])
         ghost = self.drain(expect='FAILED', backup_node='compute-9')
@@ -359,11 +347,10 @@ class TestConsolidation(HostDrainTestCase):
 class TestScopeAndState(HostDrainTestCase):
 
     def test_excluded_guests_and_hosts_are_respected(self):
-        self.load_topology(cluster(
-            hosts('compute-1', 'compute-2') + [
-                dict(name='compute-3', vcpus=64, memory_mb=262144)],
-            [dict(name='vm-1', host='compute-1'),
-             dict(name='pet-1', host='compute-1')]))
+        self.load_topology(
+            cloud().hosts('compute-1', 'compute-2')
+            .hosts('compute-3', vcpus=64, memory_mb=262144)
+            .guests_on('compute-1', 'vm-1', 'pet-1').topology())
         pet = self.server('pet-1')['id']
         scope = [{'compute': [{'exclude': [
             {'instances': [{'uuid': pet}]},
@@ -380,17 +367,17 @@ class TestScopeAndState(HostDrainTestCase):
         self.assertEqual('compute-1', self.host_of('pet-1'))
 
     def test_empty_node_already_in_maintenance_gets_an_empty_plan(self):
-        self.load_topology(cluster(
-            [dict(name='compute-1', status='disabled',
-                  disabled_reason='watcher_maintaining'),
-             dict(name='compute-2')], []))
+        self.load_topology(
+            cloud().hosts('compute-1', **MAINTAINING).hosts('compute-2')
+            .topology())
         audit = self.drain()
         plan, actions = self.plan_and_actions(audit)
         self.assertEqual([], actions)
         self.assertEqual('SUCCEEDED', plan['state'])
 
     def test_unknown_node_is_refused(self):
-        self.load_topology(cluster(hosts('compute-1', 'compute-2'), []))
+        self.load_topology(cloud().hosts('compute-1', 'compute-2')
+                           .topology())
         audit = self.drain(expect='FAILED', maintenance_node='compute-7')
         self.assertIn('compute-7 is not a compute host',
                       audit['status_message'])
@@ -411,7 +398,8 @@ class TestScopeAndState(HostDrainTestCase):
         self.assertEqual('Cluster Maintenance', goal['display_name'])
 
     def test_wrong_parameter_types_are_refused_by_the_api(self):
-        self.load_topology(cluster(hosts('compute-1', 'compute-2'), []))
+        self.load_topology(cloud().hosts('compute-1', 'compute-2')
+                           .topology())
         for bad in ({'maintenance_node': 3},
                     {'maintenance_node': 'compute-1', 'placement': 'tight'},
                     {'maintenance_node': 'compute-1',

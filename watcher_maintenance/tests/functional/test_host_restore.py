@@ -8,18 +8,12 @@ the nova-compute services, the audit's state and message.
 import json
 
 from watcher_maintenance.sandbox import testing
+from watcher_maintenance.tests import builders
+from watcher_maintenance.tests.builders import SMALL_HOST
+from watcher_maintenance.tests.builders import Cloud
 
 RESTORE = 'host_restore'
 MAINTAINING = 'watcher_maintaining'
-
-
-def cluster(hosts, guests):
-    return {
-        'hosts': [dict({'vcpus': 8, 'memory_mb': 16384, 'disk_gb': 200},
-                       **h) for h in hosts],
-        'guests': [dict({'vcpus': 2, 'memory_mb': 2048, 'disk_gb': 20}, **g)
-                   for g in guests],
-    }
 
 
 class TestHostRestore(testing.SandboxTestCase):
@@ -47,13 +41,12 @@ class TestHostRestore(testing.SandboxTestCase):
         return plan, actions
 
     def test_drain_then_restore_brings_every_guest_home(self):
-        self.load_topology(cluster(
-            [{'name': 'compute-1'}, {'name': 'compute-2'},
-             {'name': 'compute-3'}],
-            [{'name': 'web-{n}', 'count': 2, 'host': 'compute-1'},
-             {'name': 'db-1', 'host': 'compute-1', 'vcpus': 4,
-              'memory_mb': 8192, 'state': 'stopped'},
-             {'name': 'other-1', 'host': 'compute-2'}]))
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2', 'compute-3')
+            .guests_on('compute-1', 'web-1', 'web-2')
+            .guests_on('compute-1', 'db-1', vcpus=4, memory_mb=8192,
+                       state='stopped')
+            .guests_on('compute-2', 'other-1').topology())
         drain = self.wait_audit(self.create_audit(
             {'maintenance_node': 'compute-1'})['uuid'])
         self.run_audit_plan(drain)
@@ -84,10 +77,9 @@ class TestHostRestore(testing.SandboxTestCase):
         self.assertEqual('enabled', self.service('compute-1')['status'])
 
     def test_guests_deleted_or_moved_since_the_drain_are_left(self):
-        self.load_topology(cluster(
-            [{'name': 'compute-1'}, {'name': 'compute-2'},
-             {'name': 'compute-3'}],
-            [{'name': 'vm-{n}', 'count': 3, 'host': 'compute-1'}]))
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2', 'compute-3')
+            .guests_on('compute-1', 'vm-1', 'vm-2', 'vm-3').topology())
         drain = self.wait_audit(self.create_audit(
             {'maintenance_node': 'compute-1', 'backup_node': 'compute-2'}
         )['uuid'])
@@ -107,9 +99,9 @@ class TestHostRestore(testing.SandboxTestCase):
         self.assertEqual('enabled', self.service('compute-1')['status'])
 
     def test_drained_without_any_drain_on_record_is_refused(self):
-        self.load_topology(cluster(
-            [{'name': 'compute-1', 'status': 'disabled',
-              'disabled_reason': MAINTAINING}, {'name': 'compute-2'}], []))
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts('compute-1', **builders.MAINTAINING)
+            .hosts('compute-2').topology())
         audit = self.restore({'maintenance_node': 'compute-1',
                               'return_guests': 'drained'})
         self.assert_refused(audit, 'no record of an executed host_drain',
@@ -119,15 +111,12 @@ class TestHostRestore(testing.SandboxTestCase):
     def load_full_hosts_to_swap(self):
         # compute-1 and compute-2 are full; a and b trade places, so one
         # of them must wait on compute-3 (the node leaving maintenance).
-        self.load_topology(cluster(
-            [{'name': 'compute-1'}, {'name': 'compute-2'},
-             {'name': 'compute-3', 'status': 'disabled',
-              'disabled_reason': MAINTAINING}],
-            [{'name': 'a', 'host': 'compute-1', 'vcpus': 4},
-             {'name': 'x', 'host': 'compute-1', 'vcpus': 4},
-             {'name': 'b', 'host': 'compute-2', 'vcpus': 4},
-             {'name': 'y', 'host': 'compute-2', 'vcpus': 4},
-             {'name': 'c', 'host': 'compute-3'}]))
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2')
+            .hosts('compute-3', **builders.MAINTAINING)
+            .guests_on('compute-1', 'a', 'x', vcpus=4)
+            .guests_on('compute-2', 'b', 'y', vcpus=4)
+            .guests_on('compute-3', 'c').topology())
         return {'compute-1': [self.server('b')['id'], 'x'],
                 'compute-2': ['a', 'y'],
                 'compute-3': ['c']}
@@ -173,9 +162,9 @@ class TestHostRestore(testing.SandboxTestCase):
 
     def test_host_map_given_as_json_text(self):
         # What "-p host_map=..." gives from a shell, in the seed's format.
-        self.load_topology(cluster(
-            [{'name': 'compute-1'}, {'name': 'compute-2'}],
-            [{'name': 'vm-1', 'host': 'compute-1'}]))
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2')
+            .guests_on('compute-1', 'vm-1').topology())
         audit = self.restore({'maintenance_node': 'compute-1',
                               'host_map': json.dumps(
                                   {'compute-2': ['vm-1']})})
@@ -183,12 +172,12 @@ class TestHostRestore(testing.SandboxTestCase):
         self.assertEqual('compute-2', self.host_of('vm-1'))
 
     def test_capacity_conflict_is_refused_at_planning(self):
-        self.load_topology(cluster(
-            [{'name': 'compute-1', 'status': 'disabled',
-              'disabled_reason': MAINTAINING}, {'name': 'compute-2'}],
-            [{'name': 'big-{n}', 'count': 2, 'host': 'compute-2',
-              'vcpus': 3, 'memory_mb': 10240},
-             {'name': 'small-1', 'host': 'compute-1'}]))
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts('compute-1', **builders.MAINTAINING)
+            .hosts('compute-2')
+            .guests_on('compute-2', 'big-1', 'big-2', vcpus=3,
+                       memory_mb=10240)
+            .guests_on('compute-1', 'small-1').topology())
         audit = self.restore({'maintenance_node': 'compute-1',
                               'host_map': {'compute-1': ['big-1', 'big-2']}})
         self.assert_refused(
@@ -198,20 +187,20 @@ class TestHostRestore(testing.SandboxTestCase):
         self.assertEqual('disabled', self.service('compute-1')['status'])
 
     def test_unknown_guest_in_host_map_is_refused(self):
-        self.load_topology(cluster(
-            [{'name': 'compute-1', 'status': 'disabled',
-              'disabled_reason': MAINTAINING}, {'name': 'compute-2'}],
-            [{'name': 'vm-1', 'host': 'compute-2'}]))
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts('compute-1', **builders.MAINTAINING)
+            .hosts('compute-2').guests_on('compute-2', 'vm-1').topology())
         audit = self.restore({'maintenance_node': 'compute-1',
                               'host_map': {'compute-1': ['vm-1', 'vm-9']}})
         self.assert_refused(audit, 'guest vm-9 does not exist')
         self.assertEqual('compute-2', self.host_of('vm-1'))
 
     def test_node_disabled_for_another_reason_is_not_re_enabled(self):
-        self.load_topology(cluster(
-            [{'name': 'compute-1', 'status': 'disabled',
-              'disabled_reason': 'RAM errors, ticket 4711'},
-             {'name': 'compute-2'}], []))
+        self.load_topology(
+            Cloud(host=SMALL_HOST)
+            .hosts('compute-1', status='disabled',
+                   disabled_reason='RAM errors, ticket 4711')
+            .hosts('compute-2').topology())
         audit = self.restore({'maintenance_node': 'compute-1'})
         self.assert_refused(audit, '"RAM errors, ticket 4711"', 'force=true')
         self.assertEqual('disabled', self.service('compute-1')['status'])
@@ -224,9 +213,10 @@ class TestHostRestore(testing.SandboxTestCase):
         self.assertEqual('enabled', self.service('compute-1')['status'])
 
     def test_down_node_is_refused(self):
-        self.load_topology(cluster(
-            [{'name': 'compute-1', 'status': 'disabled', 'state': 'down',
-              'disabled_reason': MAINTAINING}, {'name': 'compute-2'}], []))
+        self.load_topology(
+            Cloud(host=SMALL_HOST)
+            .hosts('compute-1', state='down', **builders.MAINTAINING)
+            .hosts('compute-2').topology())
         audit = self.restore({'maintenance_node': 'compute-1',
                               'force': True})
         self.assert_refused(audit, 'compute-1 is down')

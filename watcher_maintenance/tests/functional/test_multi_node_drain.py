@@ -1,8 +1,10 @@
 """Several nodes drained together, through the real Watcher services."""
 
 from watcher_maintenance.sandbox import testing
-from watcher_maintenance.tests.builders import guest
-from watcher_maintenance.tests.builders import host
+from watcher_maintenance.tests.builders import SMALL_HOST
+from watcher_maintenance.tests.builders import Cloud
+
+FOUR = ('compute-1', 'compute-2', 'compute-3', 'compute-4')
 
 
 class TestMultiNodeDrain(testing.SandboxTestCase):
@@ -13,12 +15,11 @@ class TestMultiNodeDrain(testing.SandboxTestCase):
         return audit
 
     def test_two_nodes_drain_together_and_none_receives_a_guest(self):
-        self.load_topology({
-            'hosts': [host('compute-1'), host('compute-2'),
-                      host('compute-3'), host('compute-4')],
-            'guests': [guest('a-1', 'compute-1'), guest('a-2', 'compute-1'),
-                       guest('b-1', 'compute-2', state='stopped'),
-                       guest('c-1', 'compute-3', vcpus=4)]})
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts(*FOUR)
+            .guests_on('compute-1', 'a-1', 'a-2')
+            .guests_on('compute-2', 'b-1', state='stopped')
+            .guests_on('compute-3', 'c-1', vcpus=4).topology())
         audit = self.drain(maintenance_nodes=['compute-1', 'compute-2'])
         plan = self.plan_of(audit['uuid'])
         actions = self.actions_of(plan['uuid'])
@@ -49,10 +50,10 @@ class TestMultiNodeDrain(testing.SandboxTestCase):
         self.assert_no_overcommit()
 
     def test_a_list_given_as_json_text(self):
-        self.load_topology({
-            'hosts': [host('compute-1'), host('compute-2'),
-                      host('compute-3')],
-            'guests': [guest('a-1', 'compute-1'), guest('b-1', 'compute-2')]})
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2', 'compute-3')
+            .guests_on('compute-1', 'a-1').guests_on('compute-2', 'b-1')
+            .topology())
         audit = self.drain(maintenance_nodes='["compute-1", "compute-2"]')
         moves = [a['input_parameters']['destination_node']
                  for a in self.actions_of(self.plan_of(audit['uuid'])['uuid'])
@@ -60,10 +61,11 @@ class TestMultiNodeDrain(testing.SandboxTestCase):
         self.assertEqual(['compute-3', 'compute-3'], moves)
 
     def test_three_nodes_that_do_not_fit_are_refused_before_anything(self):
-        self.load_topology({
-            'hosts': [host('compute-%d' % n) for n in range(1, 5)],
-            'guests': [guest('g-%d-%d' % (n, i), 'compute-%d' % n, vcpus=4)
-                       for n in (1, 2, 3) for i in (1, 2)]})
+        cloud = Cloud(host=SMALL_HOST).hosts(*FOUR)
+        for n in (1, 2, 3):
+            cloud.guests_on('compute-%d' % n, 'g-%d-1' % n, 'g-%d-2' % n,
+                            vcpus=4)
+        self.load_topology(cloud.topology())
         audit = self.drain('FAILED', maintenance_nodes=[
             'compute-1', 'compute-2', 'compute-3'])
         message = audit['status_message']
@@ -76,8 +78,8 @@ class TestMultiNodeDrain(testing.SandboxTestCase):
                              self.service('compute-%d' % n)['status'])
 
     def test_both_or_neither_node_parameter_is_refused_in_words(self):
-        self.load_topology({'hosts': [host('compute-1'), host('compute-2')],
-                            'guests': []})
+        self.load_topology(Cloud(host=SMALL_HOST)
+                           .hosts('compute-1', 'compute-2').topology())
         both = self.drain('FAILED', maintenance_node='compute-1',
                           maintenance_nodes=['compute-2'])
         self.assertIn('Give either maintenance_node (one node) or '
@@ -94,12 +96,10 @@ class TestMultiNodeDrain(testing.SandboxTestCase):
 
     def test_anti_affinity_members_leaving_two_nodes_never_land_together(
             self):
-        self.load_topology({
-            'hosts': [host('compute-1'), host('compute-2'),
-                      host('compute-3'), host('compute-4')],
-            'server_groups': [{'name': 'db', 'policy': 'anti-affinity'}],
-            'guests': [guest('db-1', 'compute-1', server_group='db'),
-                       guest('db-2', 'compute-2', server_group='db')]})
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts(*FOUR).group('db', 'anti-affinity')
+            .guests_on('compute-1', 'db-1', server_group='db')
+            .guests_on('compute-2', 'db-2', server_group='db').topology())
         audit = self.drain(maintenance_nodes=['compute-1', 'compute-2'])
         plan = self.plan_of(audit['uuid'])
         destinations = [a['input_parameters']['destination_node']
@@ -110,10 +110,10 @@ class TestMultiNodeDrain(testing.SandboxTestCase):
         self.assertNotEqual(self.host_of('db-1'), self.host_of('db-2'))
 
     def test_each_node_of_a_multi_node_drain_is_restored_on_its_own(self):
-        self.load_topology({
-            'hosts': [host('compute-1'), host('compute-2'),
-                      host('compute-3'), host('compute-4')],
-            'guests': [guest('a-1', 'compute-1'), guest('b-1', 'compute-2')]})
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts(*FOUR)
+            .guests_on('compute-1', 'a-1').guests_on('compute-2', 'b-1')
+            .topology())
         audit = self.drain(maintenance_nodes=['compute-1', 'compute-2'])
         plan = self.plan_of(audit['uuid'])
         self.assertEqual('SUCCEEDED', self.run_plan(plan['uuid'])['state'])
@@ -131,11 +131,11 @@ class TestMultiNodeDrain(testing.SandboxTestCase):
         self.assertEqual('disabled', self.service('compute-2')['status'])
 
     def test_two_nodes_leave_maintenance_together_with_their_guests(self):
-        self.load_topology({
-            'hosts': [host('compute-1'), host('compute-2'),
-                      host('compute-3', vcpus=4), host('compute-4')],
-            'guests': [guest('a-1', 'compute-1'), guest('a-2', 'compute-1'),
-                       guest('b-1', 'compute-2', state='stopped')]})
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2')
+            .hosts('compute-3', vcpus=4).hosts('compute-4')
+            .guests_on('compute-1', 'a-1', 'a-2')
+            .guests_on('compute-2', 'b-1', state='stopped').topology())
         audit = self.drain(maintenance_nodes=['compute-1', 'compute-2'])
         self.assertEqual('SUCCEEDED', self.run_plan(
             self.plan_of(audit['uuid'])['uuid'])['state'])
@@ -157,8 +157,9 @@ class TestMultiNodeDrain(testing.SandboxTestCase):
         self.assert_no_overcommit()
 
     def test_a_host_map_goes_with_one_node(self):
-        self.load_topology({'hosts': [host('compute-1'), host('compute-2')],
-                            'guests': [guest('a-1', 'compute-1')]})
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2')
+            .guests_on('compute-1', 'a-1').topology())
         restore = self.wait_audit(self.create_audit(
             {'maintenance_nodes': ['compute-1', 'compute-2'],
              'host_map': {'compute-2': ['a-1']}},
