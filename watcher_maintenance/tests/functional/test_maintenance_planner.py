@@ -8,15 +8,22 @@ from pecan import abort
 from watcher.tests.local_fixtures import nova_api_emulator
 
 from watcher_maintenance.sandbox import testing
+from watcher_maintenance.tests.builders import Cloud
 
-# Five guests with distinct sizes and names that sort differently.
-GUESTS = [dict(name='a-tiny', host='compute-1', memory_mb=512),
-          dict(name='b-huge', host='compute-1', memory_mb=8192),
-          dict(name='c-mid', host='compute-1', memory_mb=2048),
-          dict(name='d-big', host='compute-1', memory_mb=4096),
-          dict(name='e-small', host='compute-1', memory_mb=1024)]
-CLUSTER = dict(hosts=[dict(name='compute-%d' % i, memory_mb=65536)
-                      for i in (1, 2, 3)], guests=GUESTS)
+
+def five_guests():
+    """Three hosts of 64 GiB RAM; on compute-1 five guests of 1 vCPU with
+    distinct sizes and names that sort differently."""
+    cloud = Cloud(host=dict(memory_mb=65536), guest=dict(vcpus=1)).hosts(
+        'compute-1', 'compute-2', 'compute-3')
+    for name, memory_mb in (('a-tiny', 512), ('b-huge', 8192),
+                            ('c-mid', 2048), ('d-big', 4096),
+                            ('e-small', 1024)):
+        cloud.guests_on('compute-1', name, memory_mb=memory_mb)
+    return cloud.topology()
+
+
+CLUSTER = five_guests()
 
 
 class TestMaintenancePlanner(testing.SandboxTestCase):

@@ -10,48 +10,29 @@ from watcher.common import nova_helper
 
 from watcher_maintenance.sandbox import testing
 from watcher_maintenance.sandbox import topology
+from watcher_maintenance.tests.builders import Cloud
 
-CLUSTER = {
-    'flavors': {
-        'small': {'vcpus': 2, 'memory_mb': 2048, 'disk_gb': 20},
-        'big': {'vcpus': 8, 'memory_mb': 16384, 'disk_gb': 80},
-    },
-    'defaults': {'host': {'vcpus': 16, 'memory_mb': 32768,
-                          'disk_gb': 400}},
-    'hosts': [
-        {'name': 'compute-1', 'availability_zone': 'az-1'},
-        {'name': 'compute-2', 'availability_zone': 'az-1'},
-        {'name': 'compute-3', 'availability_zone': 'az-2',
-         'memory_mb': 65536},
-        {'name': 'compute-4', 'availability_zone': 'az-1',
-         'status': 'disabled', 'disabled_reason': 'broken disk'},
-        {'name': 'compute-5', 'availability_zone': 'az-1', 'state': 'down'},
-        {'name': 'compute-6', 'availability_zone': 'az-1', 'vcpus': 8,
-         'memory_mb': 16384, 'disk_gb': 100,
-         'reserved': {'memory_mb': 4096}},
-    ],
-    'server_groups': [
-        {'name': 'db', 'policy': 'anti-affinity'},
-        {'name': 'pair', 'policy': 'affinity'},
-    ],
-    'guests': [
-        {'name': 'web-{n}', 'count': 2, 'host': 'compute-1',
-         'flavor': 'small'},
-        {'name': 'off-1', 'host': 'compute-1', 'flavor': 'small',
-         'state': 'stopped'},
-        {'name': 'pinned-1', 'host': 'compute-1', 'flavor': 'small',
-         'pinned_az': 'az-1'},
-        {'name': 'db-1', 'host': 'compute-1', 'flavor': 'small',
-         'server_group': 'db'},
-        {'name': 'db-2', 'host': 'compute-2', 'flavor': 'small',
-         'server_group': 'db'},
-        {'name': 'pair-{n}', 'count': 2, 'host': 'compute-1',
-         'flavor': 'small', 'server_group': 'pair'},
-        {'name': 'paused-1', 'host': 'compute-1', 'flavor': 'small',
-         'state': 'paused'},
-        {'name': 'filler-1', 'host': 'compute-6', 'flavor': 'big'},
-    ],
-}
+CLUSTER = (
+    Cloud(host=dict(disk_gb=400))
+    .flavor('small', vcpus=2, memory_mb=2048, disk_gb=20)
+    .flavor('big', vcpus=8, memory_mb=16384, disk_gb=80)
+    .hosts('compute-1', 'compute-2', availability_zone='az-1')
+    .hosts('compute-3', availability_zone='az-2', memory_mb=65536)
+    .hosts('compute-4', availability_zone='az-1', status='disabled',
+           disabled_reason='broken disk')
+    .hosts('compute-5', availability_zone='az-1', state='down')
+    .hosts('compute-6', availability_zone='az-1', vcpus=8, memory_mb=16384,
+           disk_gb=100, reserved={'memory_mb': 4096})
+    .group('db', 'anti-affinity').group('pair', 'affinity')
+    .guests_on('compute-1', 'web-1', 'web-2', flavor='small')
+    .guests_on('compute-1', 'off-1', flavor='small', state='stopped')
+    .guests_on('compute-1', 'pinned-1', flavor='small', pinned_az='az-1')
+    .guests_on('compute-1', 'db-1', flavor='small', server_group='db')
+    .guests_on('compute-2', 'db-2', flavor='small', server_group='db')
+    .guests_on('compute-1', 'pair-1', 'pair-2', flavor='small',
+               server_group='pair')
+    .guests_on('compute-1', 'paused-1', flavor='small', state='paused')
+    .guests_on('compute-6', 'filler-1', flavor='big').topology())
 
 
 class TestSandboxNova(testing.SandboxTestCase):
@@ -142,21 +123,14 @@ class TestSandboxNova(testing.SandboxTestCase):
         self.assertIn('RAM', message)
 
     def test_room_counts_reserved_and_allocation_ratio(self):
-        self.load_topology(topology.from_dict({
-            'hosts': [
-                {'name': 'a', 'vcpus': 4, 'memory_mb': 8192,
-                 'disk_gb': 100},
-                {'name': 'b', 'vcpus': 2, 'memory_mb': 8192,
-                 'disk_gb': 100, 'allocation_ratio': {'vcpu': 2.0},
-                 'reserved': {'disk_gb': 60}},
-            ],
-            'guests': [
-                {'name': 'g-{n}', 'count': 2, 'host': 'a', 'vcpus': 2,
-                 'memory_mb': 1024, 'disk_gb': 20},
-                {'name': 'fat-disk', 'host': 'a', 'vcpus': 0,
-                 'memory_mb': 512, 'disk_gb': 30},
-            ],
-        }))
+        self.load_topology(topology.from_dict(
+            Cloud(host=dict(memory_mb=8192, disk_gb=100)).hosts('a', vcpus=4)
+            .hosts('b', vcpus=2, allocation_ratio={'vcpu': 2.0},
+                   reserved={'disk_gb': 60})
+            .guests_on('a', 'g-1', 'g-2', vcpus=2, memory_mb=1024,
+                       disk_gb=20)
+            .guests_on('a', 'fat-disk', vcpus=0, memory_mb=512, disk_gb=30)
+            .topology()))
         # b: 2 vCPU * 2.0 = 4 usable, (100 - 60) = 40 GiB usable.
         self.helper.live_migrate_instance(self.uuid('g-1'), 'b')
         self.helper.live_migrate_instance(self.uuid('g-2'), 'b')

@@ -8,42 +8,29 @@ under a plan are skipped cleanly.
 
 from watcher_maintenance.sandbox import testing
 from watcher_maintenance.sandbox import topology
+from watcher_maintenance.tests.builders import Cloud
 
 NODE = 'compute-1'
 
 
-def cluster(**overrides):
+def cluster():
     """Four hosts in two zones; compute-1 runs six guests of four sizes."""
-    spec = {
-        'flavors': {
-            'large': {'vcpus': 4, 'memory_mb': 8192, 'disk_gb': 80},
-            'medium': {'vcpus': 2, 'memory_mb': 4096, 'disk_gb': 40},
-            'small': {'vcpus': 1, 'memory_mb': 2048, 'disk_gb': 20},
-            'tiny': {'vcpus': 1, 'memory_mb': 1024, 'disk_gb': 10},
-        },
-        'defaults': {'host': {'vcpus': 16, 'memory_mb': 32768,
-                              'disk_gb': 400}},
-        'hosts': [
-            {'name': 'compute-1', 'availability_zone': 'az-1'},
-            {'name': 'compute-2', 'availability_zone': 'az-1'},
-            {'name': 'compute-3', 'availability_zone': 'az-2'},
-            {'name': 'compute-4', 'availability_zone': 'az-2'},
-        ],
-        'guests': [
-            {'name': 'large-1', 'host': NODE, 'flavor': 'large'},
-            {'name': 'medium-1', 'host': NODE, 'flavor': 'medium'},
-            {'name': 'small-1', 'host': NODE, 'flavor': 'small',
-             'state': 'stopped'},
-            {'name': 'small-2', 'host': NODE, 'flavor': 'small'},
-            {'name': 'tiny-1', 'host': NODE, 'flavor': 'tiny'},
-            {'name': 'tiny-2', 'host': NODE, 'flavor': 'tiny',
-             'boot_from_volume': True},
-            {'name': 'other-{n}', 'count': 2,
-             'hosts': ['compute-2', 'compute-3'], 'flavor': 'medium'},
-        ],
-    }
-    spec.update(overrides)
-    return topology.from_dict(spec)
+    return topology.from_dict(
+        Cloud(host=dict(disk_gb=400))
+        .flavor('large', vcpus=4, memory_mb=8192, disk_gb=80)
+        .flavor('medium', vcpus=2, memory_mb=4096, disk_gb=40)
+        .flavor('small', vcpus=1, memory_mb=2048, disk_gb=20)
+        .flavor('tiny', vcpus=1, memory_mb=1024, disk_gb=10)
+        .hosts('compute-1', 'compute-2', availability_zone='az-1')
+        .hosts('compute-3', 'compute-4', availability_zone='az-2')
+        .guests_on(NODE, 'large-1', flavor='large')
+        .guests_on(NODE, 'medium-1', flavor='medium')
+        .guests_on(NODE, 'small-1', flavor='small', state='stopped')
+        .guests_on(NODE, 'small-2', flavor='small')
+        .guests_on(NODE, 'tiny-1', flavor='tiny')
+        .guests_on(NODE, 'tiny-2', flavor='tiny', boot_from_volume=True)
+        .guests_on('compute-2', 'other-1', flavor='medium')
+        .guests_on('compute-3', 'other-2', flavor='medium').topology())
 
 
 class DrainTestCase(testing.SandboxTestCase):
@@ -249,23 +236,14 @@ def tight_cluster():
     compute-3 and compute-4 have room for 10 GiB of RAM each, so either
     node's three 4 GiB guests fit, but not both nodes' six.
     """
-    return topology.from_dict({
-        'flavors': {'medium': {'vcpus': 2, 'memory_mb': 4096,
-                               'disk_gb': 20}},
-        'defaults': {'host': {'vcpus': 16, 'memory_mb': 16384,
-                              'disk_gb': 400}},
-        'hosts': [
-            {'name': 'compute-1'}, {'name': 'compute-2'},
-            {'name': 'compute-3', 'memory_mb': 10240},
-            {'name': 'compute-4', 'memory_mb': 10240},
-        ],
-        'guests': [
-            {'name': 'a-{n}', 'count': 3, 'host': 'compute-1',
-             'flavor': 'medium'},
-            {'name': 'b-{n}', 'count': 3, 'host': 'compute-2',
-             'flavor': 'medium'},
-        ],
-    })
+    return topology.from_dict(
+        Cloud(host=dict(memory_mb=16384, disk_gb=400))
+        .flavor('medium', vcpus=2, memory_mb=4096, disk_gb=20)
+        .hosts('compute-1', 'compute-2')
+        .hosts('compute-3', 'compute-4', memory_mb=10240)
+        .guests_on('compute-1', 'a-1', 'a-2', 'a-3', flavor='medium')
+        .guests_on('compute-2', 'b-1', 'b-2', 'b-3', flavor='medium')
+        .topology())
 
 
 class TestTwoDrains(DrainTestCase):
@@ -333,26 +311,17 @@ class TestChangesUnderThePlan(DrainTestCase):
 
 
 def grouped_cluster(policy):
-    return topology.from_dict({
-        'defaults': {'host': {'vcpus': 16, 'memory_mb': 32768,
-                              'disk_gb': 400}},
-        'hosts': [{'name': 'compute-1'},
-                  {'name': 'compute-2', 'vcpus': 64, 'memory_mb': 262144,
-                   'disk_gb': 4000},
-                  {'name': 'compute-3'}],
-        'server_groups': [{'name': 'db', 'policy': policy}],
-        'guests': [
-            {'name': 'db-1', 'host': 'compute-1', 'vcpus': 2,
-             'memory_mb': 4096, 'disk_gb': 20, 'server_group': 'db'},
-            {'name': 'db-2', 'host': 'compute-2' if policy ==
-             'anti-affinity' else 'compute-1', 'vcpus': 2,
-             'memory_mb': 4096, 'disk_gb': 20, 'server_group': 'db'},
-            # compute-3 is three-quarters full: a strategy blind to the
-            # group sends db-1 to compute-2, next to db-2.
-            {'name': 'filler-1', 'host': 'compute-3', 'vcpus': 12,
-             'memory_mb': 24576, 'disk_gb': 300},
-        ],
-    })
+    return topology.from_dict(
+        Cloud(host=dict(disk_gb=400)).hosts('compute-1')
+        .hosts('compute-2', vcpus=64, memory_mb=262144, disk_gb=4000)
+        .hosts('compute-3').group('db', policy)
+        .guests_on('compute-1', 'db-1', memory_mb=4096, server_group='db')
+        .guests_on('compute-2' if policy == 'anti-affinity' else 'compute-1',
+                   'db-2', memory_mb=4096, server_group='db')
+        # compute-3 is three-quarters full: a strategy blind to the
+        # group sends db-1 to compute-2, next to db-2.
+        .guests_on('compute-3', 'filler-1', vcpus=12, memory_mb=24576,
+                   disk_gb=300).topology())
 
 
 class TestServerGroups(DrainTestCase):

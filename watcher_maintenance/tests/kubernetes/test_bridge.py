@@ -10,7 +10,8 @@ from unittest import mock
 
 from watcher_maintenance.kubernetes import handlers
 from watcher_maintenance.kubernetes import settings as wm
-from watcher_maintenance.tests.functional.test_host_restore import cluster
+from watcher_maintenance.tests.builders import SMALL_HOST
+from watcher_maintenance.tests.builders import Cloud
 from watcher_maintenance.tests.kubernetes import harness
 
 MAINTAINING = 'watcher_maintaining'
@@ -19,11 +20,10 @@ BUDGET_REFUSAL = "would violate the pod's disruption budget"
 
 class TestDrainAndRestore(harness.BridgeTestCase):
 
-    TOPOLOGY = cluster(
-        [{'name': 'compute-1'}, {'name': 'compute-2'},
-         {'name': 'compute-3'}],
-        [{'name': 'web-{n}', 'count': 2, 'host': 'compute-1'},
-         {'name': 'db-1', 'host': 'compute-2'}])
+    TOPOLOGY = (
+        Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2', 'compute-3')
+        .guests_on('compute-1', 'web-1', 'web-2')
+        .guests_on('compute-2', 'db-1').topology())
 
     def test_drain_waits_for_the_guests_then_uncordon_restores(self):
         with self.controller():
@@ -113,10 +113,10 @@ class TestDrainAndRestore(harness.BridgeTestCase):
 
 class TestRefusedDrain(harness.BridgeTestCase):
 
-    TOPOLOGY = cluster(
-        [{'name': 'compute-1'}, {'name': 'compute-2', 'vcpus': 8}],
-        [{'name': 'big-1', 'host': 'compute-1', 'vcpus': 8},
-         {'name': 'small-1', 'host': 'compute-2', 'vcpus': 2}])
+    TOPOLOGY = (
+        Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2')
+        .guests_on('compute-1', 'big-1', vcpus=8)
+        .guests_on('compute-2', 'small-1', vcpus=2).topology())
 
     def test_refusal_fails_on_the_node_and_keeps_drain_held(self):
         with self.controller():
@@ -147,11 +147,11 @@ class TestRefusedDrain(harness.BridgeTestCase):
 
 class TestTwoNodes(harness.BridgeTestCase):
 
-    TOPOLOGY = cluster(
-        [{'name': 'compute-1'}, {'name': 'compute-2'},
-         {'name': 'compute-3'}, {'name': 'compute-4'}],
-        [{'name': 'web-{n}', 'count': 2, 'host': 'compute-1'},
-         {'name': 'db-{n}', 'count': 2, 'host': 'compute-2'}])
+    TOPOLOGY = (
+        Cloud(host=SMALL_HOST)
+        .hosts('compute-1', 'compute-2', 'compute-3', 'compute-4')
+        .guests_on('compute-1', 'web-1', 'web-2')
+        .guests_on('compute-2', 'db-1', 'db-2').topology())
 
     def cordon_both_until_drained(self):
         self.kubectl('cordon', 'compute-1', 'compute-2')
