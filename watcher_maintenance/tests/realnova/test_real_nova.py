@@ -13,19 +13,15 @@ import time
 from openstack import exceptions as sdk_exc
 
 from watcher_maintenance.realnova import testing
+from watcher_maintenance.tests.builders import SMALL_HOST
+from watcher_maintenance.tests.builders import SPARE
+from watcher_maintenance.tests.builders import Cloud
+from watcher_maintenance.tests.builders import ReadsPlans
 
 MAINTAINING = 'watcher_maintaining'
-SPARE = {'status': 'disabled', 'disabled_reason': 'watcher_spare'}
-SIZE = {'vcpus': 8, 'memory_mb': 16384, 'disk_gb': 200}
 
 
-def cluster(hosts, guests):
-    return {'hosts': [dict(SIZE, **h) for h in hosts],
-            'guests': [dict({'vcpus': 2, 'memory_mb': 2048, 'disk_gb': 20},
-                            **g) for g in guests]}
-
-
-class RealNovaDrainTestCase(testing.RealNovaTestCase):
+class RealNovaDrainTestCase(ReadsPlans, testing.RealNovaTestCase):
 
     def audit(self, expect='SUCCEEDED', strategy='host_drain', **parameters):
         parameters.setdefault('maintenance_node', 'compute-1')
@@ -35,18 +31,6 @@ class RealNovaDrainTestCase(testing.RealNovaTestCase):
         audit = self.wait_audit(created['uuid'], timeout=60)
         self.assertEqual(expect, audit['state'], audit.get('status_message'))
         return audit
-
-    def plan_and_actions(self, audit):
-        plan = self.plan_of(audit['uuid'])
-        self.assertIsNotNone(plan)
-        return plan, self.actions_of(plan['uuid'])
-
-    @staticmethod
-    def moves(actions):
-        return {a['input_parameters']['resource_name']:
-                (a['input_parameters']['migration_type'],
-                 a['input_parameters']['destination_node'])
-                for a in actions if a['action_type'] == 'migrate'}
 
     def action_report(self, plan):
         return [(a['action_type'], a['input_parameters'].get('resource_name'),
@@ -76,18 +60,16 @@ class RealNovaDrainTestCase(testing.RealNovaTestCase):
 class TestDrainOnRealNova(RealNovaDrainTestCase):
 
     def test_dispersed_drain_live_and_cold(self):
-        self.load_topology(cluster(
-            [{'name': 'compute-1'}, {'name': 'compute-2'},
-             {'name': 'compute-3'}],
-            [{'name': 'web-1', 'host': 'compute-1'},
-             {'name': 'web-2', 'host': 'compute-1', 'vcpus': 4,
-              'memory_mb': 4096},
-             {'name': 'batch-1', 'host': 'compute-1', 'state': 'stopped'},
-             {'name': 'db-1', 'host': 'compute-2', 'vcpus': 4,
-              'memory_mb': 8192}]))
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2', 'compute-3')
+            .guests_on('compute-1', 'web-1')
+            .guests_on('compute-1', 'web-2', vcpus=4, memory_mb=4096)
+            .guests_on('compute-1', 'batch-1', state='stopped')
+            .guests_on('compute-2', 'db-1', vcpus=4, memory_mb=8192)
+            .topology())
         audit = self.audit()
         plan, actions = self.plan_and_actions(audit)
-        moves = self.moves(actions)
+        moves = self.migrations(actions)
         self.assertEqual({'web-1': 'live', 'web-2': 'live',
                           'batch-1': 'cold'},
                          {name: kind for name, (kind, _) in moves.items()})
@@ -112,14 +94,13 @@ class TestDrainOnRealNova(RealNovaDrainTestCase):
         self.assert_no_failed_migration()
 
     def test_consolidation_onto_a_designated_spare(self):
-        self.load_topology(cluster(
-            [{'name': 'compute-1'}, {'name': 'compute-2'},
-             dict(name='spare-1', **SPARE),
-             {'name': 'broken-1', 'status': 'disabled',
-              'disabled_reason': 'rma ticket 12'}],
-            [{'name': 'vm-1', 'host': 'compute-1'},
-             {'name': 'vm-2', 'host': 'compute-1'},
-             {'name': 'off-1', 'host': 'compute-1', 'state': 'stopped'}]))
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2')
+            .hosts('spare-1', **SPARE)
+            .hosts('broken-1', status='disabled',
+                   disabled_reason='rma ticket 12')
+            .guests_on('compute-1', 'vm-1', 'vm-2')
+            .guests_on('compute-1', 'off-1', state='stopped').topology())
         audit = self.audit()
         plan, actions = self.plan_and_actions(audit)
         # The spare is enabled before the node is disabled, and both
@@ -129,7 +110,7 @@ class TestDrainOnRealNova(RealNovaDrainTestCase):
             [(a['input_parameters']['resource_name'],
               a['input_parameters']['state']) for a in actions[:2]])
         self.assertEqual({'spare-1'},
-                         {d for _, d in self.moves(actions).values()})
+                         {d for _, d in self.migrations(actions).values()})
 
         self.execute(plan)
 
@@ -147,11 +128,10 @@ class TestDrainOnRealNova(RealNovaDrainTestCase):
         self.assertEqual([], self.servers_on('compute-2'))
 
     def test_impossible_drain_is_refused_at_planning(self):
-        self.load_topology(cluster(
-            [{'name': 'compute-1'}, {'name': 'compute-2'}],
-            [{'name': 'big-1', 'host': 'compute-1', 'vcpus': 8,
-              'memory_mb': 8192},
-             {'name': 'small-1', 'host': 'compute-2'}]))
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2')
+            .guests_on('compute-1', 'big-1', vcpus=8, memory_mb=8192)
+            .guests_on('compute-2', 'small-1').topology())
         before = self.cluster_state()
         audit = self.audit(expect='FAILED')
         message = audit['status_message']
@@ -164,10 +144,10 @@ class TestDrainOnRealNova(RealNovaDrainTestCase):
         self.assert_service('compute-2', 'enabled')
 
     def test_a_guest_in_error_is_refused(self):
-        self.load_topology(cluster(
-            [{'name': 'compute-1'}, {'name': 'compute-2'}],
-            [{'name': 'ok-1', 'host': 'compute-1'},
-             {'name': 'broken-vm', 'host': 'compute-1', 'state': 'error'}]))
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2')
+            .guests_on('compute-1', 'ok-1')
+            .guests_on('compute-1', 'broken-vm', state='error').topology())
         before = self.cluster_state()
         self.assertEqual(('compute-1', 'ERROR'), before['broken-vm'])
         audit = self.audit(expect='FAILED')
@@ -181,18 +161,15 @@ class TestDrainOnRealNova(RealNovaDrainTestCase):
         # filled by someone else after planning. The checkpoint before
         # the second wave reads Placement and stops the plan before Nova
         # is asked for the move.
-        self.load_topology(cluster(
-            [{'name': 'compute-1', 'vcpus': 16}, {'name': 'compute-2'},
-             {'name': 'compute-3'}],
-            [{'name': 'vm-1', 'host': 'compute-1', 'vcpus': 4,
-              'memory_mb': 4096},
-             {'name': 'vm-2', 'host': 'compute-1', 'vcpus': 4,
-              'memory_mb': 4096},
-             {'name': 'off-1', 'host': 'compute-1', 'vcpus': 4,
-              'memory_mb': 4096, 'state': 'stopped'}]))
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts('compute-1', vcpus=16)
+            .hosts('compute-2', 'compute-3')
+            .guests_on('compute-1', 'vm-1', 'vm-2', vcpus=4, memory_mb=4096)
+            .guests_on('compute-1', 'off-1', vcpus=4, memory_mb=4096,
+                       state='stopped').topology())
         audit = self.audit(max_parallel_migrations=1)
         plan, actions = self.plan_and_actions(audit)
-        moves = self.moves(actions)
+        moves = self.migrations(actions)
         self.assertEqual({'vm-1', 'vm-2', 'off-1'}, set(moves))
         ordered = [a['input_parameters']['resource_name'] for a in actions
                    if a['action_type'] == 'migrate']
@@ -255,9 +232,9 @@ class TestDrainOnRealNova(RealNovaDrainTestCase):
                 self.assertEqual(status, final[name][1], name)
 
     def test_a_guest_booted_onto_the_node_after_the_audit_is_caught(self):
-        self.load_topology(cluster(
-            [{'name': 'compute-1'}, {'name': 'compute-2'}],
-            [{'name': 'vm-1', 'host': 'compute-1'}]))
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2')
+            .guests_on('compute-1', 'vm-1').topology())
         plan, _ = self.plan_and_actions(self.audit())
         # A tenant boots a server onto the node after the audit.
         self.boot_server('late-1', 'compute-1', vcpus=1, memory_mb=1024,
@@ -277,19 +254,17 @@ class TestDrainOnRealNova(RealNovaDrainTestCase):
         self.assertEqual([], self.servers_on('compute-1'))
 
     def test_two_nodes_drained_together(self):
-        self.load_topology(cluster(
-            [{'name': 'compute-1'}, {'name': 'compute-2'},
-             {'name': 'compute-3'}],
-            [{'name': 'vm-1', 'host': 'compute-1'},
-             {'name': 'vm-2', 'host': 'compute-2'},
-             {'name': 'off-2', 'host': 'compute-2', 'state': 'stopped'}]))
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2', 'compute-3')
+            .guests_on('compute-1', 'vm-1').guests_on('compute-2', 'vm-2')
+            .guests_on('compute-2', 'off-2', state='stopped').topology())
         audit = self.audit(maintenance_node=None,
                            maintenance_nodes=['compute-1', 'compute-2'])
         plan, actions = self.plan_and_actions(audit)
         self.assertEqual({'vm-1': ('live', 'compute-3'),
                           'vm-2': ('live', 'compute-3'),
                           'off-2': ('cold', 'compute-3')},
-                         self.moves(actions))
+                         self.migrations(actions))
         self.execute(plan)
         self.assertEqual([], self.servers_on('compute-1'))
         self.assertEqual([], self.servers_on('compute-2'))
@@ -305,14 +280,12 @@ class TestDrainOnRealNova(RealNovaDrainTestCase):
             time.sleep(0.2)
 
     def test_leaving_maintenance_brings_guests_home(self):
-        self.load_topology(cluster(
-            [{'name': 'compute-1'}, {'name': 'compute-2'},
-             {'name': 'compute-3'}],
-            [{'name': 'web-1', 'host': 'compute-1'},
-             {'name': 'web-2', 'host': 'compute-1'},
-             {'name': 'db-1', 'host': 'compute-1', 'vcpus': 4,
-              'memory_mb': 8192, 'state': 'stopped'},
-             {'name': 'other-1', 'host': 'compute-2'}]))
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2', 'compute-3')
+            .guests_on('compute-1', 'web-1', 'web-2')
+            .guests_on('compute-1', 'db-1', vcpus=4, memory_mb=8192,
+                       state='stopped')
+            .guests_on('compute-2', 'other-1').topology())
         plan, _ = self.plan_and_actions(self.audit())
         self.execute(plan)
         self.assertEqual([], self.servers_on('compute-1'))
@@ -342,11 +315,11 @@ class TestNovaBehaviour(RealNovaDrainTestCase):
     """
 
     def test_refusals_of_a_disabled_destination(self):
-        self.load_topology(cluster(
-            [{'name': 'compute-1'}, {'name': 'compute-2', 'status':
-                                     'disabled', 'disabled_reason': 'x'}],
-            [{'name': 'run-1', 'host': 'compute-1'},
-             {'name': 'off-1', 'host': 'compute-1', 'state': 'stopped'}]))
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts('compute-1')
+            .hosts('compute-2', status='disabled', disabled_reason='x')
+            .guests_on('compute-1', 'run-1')
+            .guests_on('compute-1', 'off-1', state='stopped').topology())
         live = {'os-migrateLive': {'host': 'compute-2',
                                    'block_migration': 'auto'}}
         # Before 2.34 the API checks the destination: 400, no valid host.
@@ -380,9 +353,9 @@ class TestNovaBehaviour(RealNovaDrainTestCase):
             {(m['migration_type'], m['status']) for m in self.migrations()})
 
     def test_cold_migrating_a_stopped_server_keeps_it_stopped(self):
-        self.load_topology(cluster(
-            [{'name': 'compute-1'}, {'name': 'compute-2'}],
-            [{'name': 'off-1', 'host': 'compute-1', 'state': 'stopped'}]))
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2')
+            .guests_on('compute-1', 'off-1', state='stopped').topology())
         resp = self.server_action('off-1', {'migrate': {'host':
                                                         'compute-2'}})
         self.assertEqual(202, resp.status_code, resp.text)
