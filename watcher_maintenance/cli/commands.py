@@ -30,6 +30,7 @@ from watcher_maintenance.cli import render
 from watcher_maintenance.cli import watcher_ops
 from watcher_maintenance.cli.watcher_ops import Deadline
 from watcher_maintenance.cli.watcher_ops import TimedOut
+from watcher_maintenance.planning import options
 
 OK = 0
 FAILED = 1
@@ -366,7 +367,8 @@ class ExitMaintenance(PlanCommand):
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
         parser.add_argument(
-            '--return-guests', choices=('none', 'drained'), default='none',
+            '--return-guests', choices=options.RETURN_GUESTS,
+            default=options.RETURN_NONE,
             help='"drained": migrate back the guests the last drain of '
                  'this node moved away. Default: none.')
         parser.add_argument(
