@@ -23,6 +23,7 @@ import sys
 import time
 
 from benchmarks import cluster
+from watcher_maintenance import names
 
 FULL_HOSTS = (100, 300, 1000, 3000, 10000)
 QUICK_HOSTS = (100, 1000, 10000)
@@ -45,7 +46,7 @@ def check_plan(model, strategy, node_name):
     free = {}
     instances = {i.uuid: i for i in model.get_node_instances(node)}
     moves = [a for a in strategy.solution.actions
-             if a['action_type'] == 'migrate']
+             if a['action_type'] == names.MIGRATE]
     if len(moves) != len(instances):
         raise AssertionError('host_drain moved %d of %d guests' % (
             len(moves), len(instances)))
@@ -109,7 +110,8 @@ def compare_groups(builder, repeats):
     check_plan(model, strategy, cluster.NODE_NAME)
     partners = {g['members'][0]: g['members'][1] for g in groups}
     split = sum(
-        1 for a in strategy.solution.actions if a['action_type'] == 'migrate'
+        1 for a in strategy.solution.actions
+        if a['action_type'] == names.MIGRATE
         and a['input_parameters']['destination_node'] !=
         model.get_node_by_instance_uuid(
             partners[a['input_parameters']['resource_id']]).hostname)

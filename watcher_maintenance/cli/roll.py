@@ -320,7 +320,7 @@ class RollMaintenance(commands.OutputCommand):
             return moved
         for action in self.ops.actions_of(plan['uuid']):
             params = action.get('input_parameters') or {}
-            if action['action_type'] == 'migrate' and \
+            if action['action_type'] == names.MIGRATE and \
                     action['state'] == 'SUCCEEDED':
                 source = params.get('source_node')
                 moved[source] = moved.get(source, 0) + 1

@@ -34,6 +34,7 @@ from watcher.tests.functional.api.client import WatcherTestClient
 from watcher.tests.local_fixtures.api import APIFixture
 from watcher.tests.local_fixtures.nova import NovaPlacementFixture
 
+from watcher_maintenance import names
 from watcher_maintenance.cli import watcher_ops
 from watcher_maintenance.sandbox import nova as sandbox_nova
 from watcher_maintenance.sandbox import topology as sandbox_topology
@@ -237,8 +238,8 @@ class SandboxOperations:
 
     # -- Watcher -------------------------------------------------------------
 
-    def audit_request(self, parameters, goal='cluster_maintenance',
-                      strategy='host_drain', scope=None, **extra):
+    def audit_request(self, parameters, goal=names.GOAL,
+                      strategy=names.DRAIN_STRATEGY, scope=None, **extra):
         """POST /audits as an operator would; returns the raw response."""
         self.nova_fixture.invalidate_model()
         body = {'audit_type': 'ONESHOT', 'goal': goal, 'strategy': strategy,
@@ -256,8 +257,8 @@ class SandboxOperations:
         body.update(extra)
         return self.admin_api.post('/audits', body)
 
-    def create_audit(self, parameters, goal='cluster_maintenance',
-                     strategy='host_drain', scope=None) -> dict:
+    def create_audit(self, parameters, goal=names.GOAL,
+                     strategy=names.DRAIN_STRATEGY, scope=None) -> dict:
         resp = self.audit_request(parameters, goal, strategy, scope)
         if resp.status_code != 201:
             raise SandboxError('POST /audits answered %s, not 201: %s'
