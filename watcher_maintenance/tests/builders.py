@@ -24,7 +24,7 @@ ReadsPlans gives sandbox and real-Nova test cases the plan an audit
 made and the migrations in it.
 """
 
-from watcher_maintenance.planning.drain import DrainOptions
+from watcher_maintenance import names
 from watcher_maintenance.planning.drain import HostList
 from watcher_maintenance.planning.drain import plan_drain
 from watcher_maintenance.planning.inventory import Guest
@@ -32,15 +32,17 @@ from watcher_maintenance.planning.inventory import Host
 from watcher_maintenance.planning.inventory import Member
 from watcher_maintenance.planning.inventory import Resources
 from watcher_maintenance.planning.inventory import ServerGroup
+from watcher_maintenance.planning.inventory import total_needs
+from watcher_maintenance.planning.options import DrainOptions
 
 HOST = {'vcpus': 16, 'memory_mb': 32768, 'disk_gb': 500}
 GUEST = {'vcpus': 2, 'memory_mb': 2048, 'disk_gb': 20}
 # The size most sandbox and real-Nova scenarios use: a host that holds
 # four default guests by vCPU.
 SMALL_HOST = {'vcpus': 8, 'memory_mb': 16384, 'disk_gb': 200}
-SPARE = {'status': 'disabled', 'disabled_reason': 'watcher_spare'}
+SPARE = {'status': 'disabled', 'disabled_reason': names.SPARE_REASON}
 MAINTAINING = {'status': 'disabled',
-               'disabled_reason': 'watcher_maintaining'}
+               'disabled_reason': names.MAINTAINING_REASON}
 NODE = 'node'
 
 _SIZE = ('vcpus', 'memory_mb', 'disk_gb')
@@ -145,7 +147,10 @@ class Cloud:
                                  ', '.join(names), on))
         size = self._guest_size
         if 'flavor' in spec:
-            size = dict(self._flavors[spec['flavor']])
+            if spec['flavor'] not in self._flavors:
+                raise ValueError('flavor %s is not in the cloud: add it '
+                                 'with flavor() first' % spec['flavor'])
+            size = self._flavors[spec['flavor']]
         for name in names:
             self._guests.append(dict(size, name=name, host=on, **spec))
         return self
@@ -180,10 +185,8 @@ class Cloud:
         spec = dict(self._hosts[name])
         del spec['name']
         guests = self.guests(on=name)
-        used = Resources()
-        for each in guests:
-            used = used + each.needs
-        return host(name, used=used, guest_count=len(guests), **spec)
+        return host(name, used=total_needs(guests), guest_count=len(guests),
+                    **spec)
 
     def host_list(self):
         return HostList([self.host(name) for name in self._hosts])

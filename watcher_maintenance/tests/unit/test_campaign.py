@@ -3,7 +3,7 @@
 import pytest
 
 from watcher_maintenance.planning import campaign
-from watcher_maintenance.planning.drain import DrainOptions
+from watcher_maintenance.planning.options import DrainOptions
 from watcher_maintenance.planning.plan import PlanningRefused
 from watcher_maintenance.tests.builders import Cloud
 

@@ -8,7 +8,10 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from watcher_maintenance.planning import restore
+from watcher_maintenance.planning import targets
+from watcher_maintenance.planning.host_map import parse as parse_host_map
 from watcher_maintenance.planning.inventory import Resources
+from watcher_maintenance.planning.options import RestoreOptions
 from watcher_maintenance.planning.plan import Outcome
 from watcher_maintenance.planning.plan import PlanningRefused
 from watcher_maintenance.tests.builders import MAINTAINING
@@ -20,7 +23,7 @@ SIZES = dict(host=dict(vcpus=8, memory_mb=8192, disk_gb=100),
 
 
 def placed(cloud):
-    return restore.GuestList(restore.Placed(g, g.host)
+    return targets.GuestList(targets.Placed(g, g.host)
                              for g in cloud.guests())
 
 
@@ -77,7 +80,7 @@ def test_force_enables_a_node_disabled_for_another_reason():
     cloud = Cloud(**SIZES).hosts('c1', status='disabled',
                                  disabled_reason='bad DIMM')
     plan = restore_plan('c1', cloud,
-                        options=restore.RestoreOptions(force=True))
+                        options=RestoreOptions(force=True))
     assert [(c.host, c.enable) for c in plan.service_changes] == \
         [('c1', True)]
     assert 'force=true' in plan.summary()
@@ -88,7 +91,7 @@ def test_down_node_is_refused_even_with_force(force):
     cloud = Cloud(**SIZES).hosts('c1', state='down', **MAINTAINING)
     with pytest.raises(PlanningRefused, match='c1 is down'):
         restore_plan('c1', cloud,
-                     options=restore.RestoreOptions(force=force))
+                     options=RestoreOptions(force=force))
 
 
 def test_unknown_node_is_refused():
@@ -108,8 +111,8 @@ def test_enabled_node_needs_no_service_change():
 
 
 def drain_record(*moved, state='SUCCEEDED'):
-    return restore.DrainRecord('ap-1', state, tuple(
-        restore.DrainedGuest('uuid-' + name, name, dest)
+    return targets.DrainRecord('ap-1', state, tuple(
+        targets.DrainedGuest('uuid-' + name, name, dest)
         for name, dest in moved))
 
 
@@ -168,7 +171,7 @@ def test_unmovable_guest_refused_unless_skipped():
         restore_plan('c1', cloud,
                      drained=drain_record(('a', 'c2')))
     plan = restore_plan('c1', cloud, drained=drain_record(('a', 'c2')),
-                        options=restore.RestoreOptions(skip_unmovable=True))
+                        options=RestoreOptions(skip_unmovable=True))
     assert plan.moves == ()
     assert 'skip_unmovable' in plan.with_outcome(Outcome.LEFT)[0].reason
 
@@ -178,7 +181,7 @@ def test_local_disk_rule_is_the_drains():
              .guests_on('c2', 'a', disk_gb=20))
     plan = restore_plan(
         'c1', cloud, drained=drain_record(('a', 'c2')),
-        options=restore.RestoreOptions(live_migrate_local_disk=False))
+        options=RestoreOptions(live_migrate_local_disk=False))
     assert plan.moves[0].outcome is Outcome.COLD
     assert 'local root disk' in plan.moves[0].reason
 
@@ -291,11 +294,11 @@ def test_order_avoids_a_dead_end():
 
 
 def test_parse_host_map():
-    assert restore.parse_host_map({'c1': ['a']}) == {'c1': ['a']}
+    assert parse_host_map({'c1': ['a']}) == {'c1': ['a']}
     with pytest.raises(PlanningRefused, match='JSON object'):
-        restore.parse_host_map(['c1'])
+        parse_host_map(['c1'])
     with pytest.raises(PlanningRefused, match="'c1' must be a list"):
-        restore.parse_host_map({'c1': 'a'})
+        parse_host_map({'c1': 'a'})
 
 
 # -- property: any plan returned runs within capacity and is exact ---------
