@@ -20,8 +20,10 @@ with ``Cloud(host=..., guest=...)``.
 For small unit tests, ``host()``, ``guest()`` and ``server_group()``
 build single planning objects with the same defaults, and ``drain_plan()``
 and ``destinations()`` run the drain planner and read its answer.
-ReadsPlans gives sandbox and real-Nova test cases the plan an audit
-made and the migrations in it.
+``drain_and_return()`` is the one cluster two suites share (the
+sandbox's and real Nova's drain-then-restore tests). ReadsPlans gives
+sandbox and real-Nova test cases the plan an audit made and the
+migrations in it.
 """
 
 from watcher_maintenance import names
@@ -190,6 +192,18 @@ class Cloud:
 
     def host_list(self):
         return HostList([self.host(name) for name in self._hosts])
+
+
+def drain_and_return():
+    """The cluster that the sandbox's and the real-Nova drain-and-return
+    tests share: three hosts of 8 vCPU; on compute-1 web-1, web-2 and a
+    stopped db-1 of 4 vCPU and 8 GiB; on compute-2 other-1."""
+    return (Cloud(host=SMALL_HOST)
+            .hosts('compute-1', 'compute-2', 'compute-3')
+            .guests_on('compute-1', 'web-1', 'web-2')
+            .guests_on('compute-1', 'db-1', vcpus=4, memory_mb=8192,
+                       state='stopped')
+            .guests_on('compute-2', 'other-1'))
 
 
 # -- reading what Watcher made ---------------------------------------------

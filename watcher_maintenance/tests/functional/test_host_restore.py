@@ -41,12 +41,7 @@ class TestHostRestore(testing.SandboxTestCase):
         return plan, actions
 
     def test_drain_then_restore_brings_every_guest_home(self):
-        self.load_topology(
-            Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2', 'compute-3')
-            .guests_on('compute-1', 'web-1', 'web-2')
-            .guests_on('compute-1', 'db-1', vcpus=4, memory_mb=8192,
-                       state='stopped')
-            .guests_on('compute-2', 'other-1').topology())
+        self.load_topology(builders.drain_and_return().topology())
         drain = self.wait_audit(self.create_audit(
             {'maintenance_node': 'compute-1'})['uuid'])
         self.run_audit_plan(drain)

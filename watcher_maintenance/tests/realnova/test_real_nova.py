@@ -13,6 +13,7 @@ import time
 from openstack import exceptions as sdk_exc
 
 from watcher_maintenance.realnova import testing
+from watcher_maintenance.tests import builders
 from watcher_maintenance.tests.builders import SMALL_HOST
 from watcher_maintenance.tests.builders import SPARE
 from watcher_maintenance.tests.builders import Cloud
@@ -280,12 +281,7 @@ class TestDrainOnRealNova(RealNovaDrainTestCase):
             time.sleep(0.2)
 
     def test_leaving_maintenance_brings_guests_home(self):
-        self.load_topology(
-            Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2', 'compute-3')
-            .guests_on('compute-1', 'web-1', 'web-2')
-            .guests_on('compute-1', 'db-1', vcpus=4, memory_mb=8192,
-                       state='stopped')
-            .guests_on('compute-2', 'other-1').topology())
+        self.load_topology(builders.drain_and_return().topology())
         plan, _ = self.plan_and_actions(self.audit())
         self.execute(plan)
         self.assertEqual([], self.servers_on('compute-1'))
