@@ -22,8 +22,9 @@ build single planning objects with the same defaults, and ``drain_plan()``
 and ``destinations()`` run the drain planner and read its answer.
 ``drain_and_return()`` is the one cluster two suites share (the
 sandbox's and real Nova's drain-then-restore tests). ReadsPlans gives
-sandbox and real-Nova test cases the plan an audit made and the
-migrations in it.
+sandbox and real-Nova test cases the plan an audit made and the moves
+in it (``moves``: not ``migrations``, which the real-Nova test case
+already has for Nova's own migration records).
 """
 
 from watcher_maintenance import names
@@ -219,7 +220,7 @@ class ReadsPlans:
         return plan, self.actions_of(plan['uuid'])
 
     @staticmethod
-    def migrations(actions):
+    def moves(actions):
         """Guest name -> (migration type, destination) for each migrate
         action."""
         return {a['input_parameters']['resource_name']:

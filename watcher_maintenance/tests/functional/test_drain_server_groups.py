@@ -27,7 +27,7 @@ class TestDrainServerGroups(base.HostDrainTestCase):
             .guests_on('compute-1', 'db-1', 'db-2', server_group='db')
             .topology())
         plan, actions = self.plan_and_actions(self.drain())
-        moves = self.migrations(actions)
+        moves = self.moves(actions)
         self.assertEqual({'compute-2', 'compute-3'},
                          {dest for _, dest in moves.values()})
         self.execute(plan)
@@ -41,7 +41,7 @@ class TestDrainServerGroups(base.HostDrainTestCase):
             .guests_on('compute-2', 'db-2', server_group='db').topology())
         plan, actions = self.plan_and_actions(self.drain())
         self.assertEqual({'db-1': ('live', 'compute-3')},
-                         self.migrations(actions))
+                         self.moves(actions))
         self.execute(plan)
         self.assertEqual('compute-3', self.host_of('db-1'))
 
@@ -70,7 +70,7 @@ class TestDrainServerGroups(base.HostDrainTestCase):
             .guests_on('compute-1', 'web-1', 'web-2', 'web-3', 'web-4',
                        server_group='web').topology())
         plan, actions = self.plan_and_actions(self.drain())
-        destinations = [d for _, d in self.migrations(actions).values()]
+        destinations = [d for _, d in self.moves(actions).values()]
         self.assertEqual(2, destinations.count('compute-2'))
         self.assertEqual(2, destinations.count('compute-3'))
         self.execute(plan)
@@ -96,7 +96,7 @@ class TestDrainServerGroups(base.HostDrainTestCase):
         plan, actions = self.plan_and_actions(
             self.drain(skip_unmovable=True))
         self.assertEqual({'web-1': ('live', 'compute-2')},
-                         self.migrations(actions))
+                         self.moves(actions))
         self.execute(plan)
         self.assertEqual(['app-1', 'app-2'],
                          sorted(self.servers_on('compute-1')))

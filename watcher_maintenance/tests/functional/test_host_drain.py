@@ -83,7 +83,7 @@ class TestDispersal(HostDrainTestCase):
                           'disabled_reason': 'watcher_maintaining'},
                          {k: actions[0]['input_parameters'][k]
                           for k in ('state', 'disabled_reason')})
-        moves = self.migrations(actions)
+        moves = self.moves(actions)
         self.assertEqual({'web-1', 'web-2', 'web-3', 'batch-1'}, set(moves))
         self.assertEqual('cold', moves['batch-1'][0])
         self.assertEqual({'live'}, {moves['web-%d' % i][0]
@@ -123,7 +123,7 @@ class TestDispersal(HostDrainTestCase):
         plan, actions = self.plan_and_actions(audit)
         self.assertEqual({'vm-1': ('live', 'compute-3'),
                           'vm-2': ('live', 'compute-3')},
-                         self.migrations(actions))
+                         self.moves(actions))
         self.execute(plan)
 
     def test_not_enough_capacity_fails_the_audit_with_reasons(self):
@@ -158,7 +158,7 @@ class TestDispersal(HostDrainTestCase):
         audit = self.drain(skip_unmovable=True)
         self.assertIn('stuck-1', audit['status_message'])
         plan, actions = self.plan_and_actions(audit)
-        self.assertEqual({'ok-1'}, set(self.migrations(actions)))
+        self.assertEqual({'ok-1'}, set(self.moves(actions)))
         self.assertEqual(1, self.indicators_of(plan)['guests_left_count'])
         self.assertEqual(50, plan['global_efficacy'][0]['value'])
         self.execute(plan)
@@ -174,7 +174,7 @@ class TestDispersal(HostDrainTestCase):
         plan, actions = self.plan_and_actions(audit)
         self.assertEqual({'local-1': ('cold', 'compute-2'),
                           'volume-1': ('live', 'compute-2')},
-                         self.migrations(actions))
+                         self.moves(actions))
         self.execute(plan)
         self.assertEqual('ACTIVE', self.server('local-1')['status'])
 
@@ -186,7 +186,7 @@ class TestDispersal(HostDrainTestCase):
         audit = self.drain(disable_live_migration=True,
                            disable_cold_migration=True)
         plan, actions = self.plan_and_actions(audit)
-        self.assertEqual({}, self.migrations(actions))
+        self.assertEqual({}, self.moves(actions))
         self.assertEqual([self.server('run-1')['id']],
                          [a['input_parameters']['resource_id']
                           for a in actions if a['action_type'] == 'stop'])
@@ -206,7 +206,7 @@ class TestDispersal(HostDrainTestCase):
             .guests_on('compute-1', 'free-1').topology())
         audit = self.drain()
         plan, actions = self.plan_and_actions(audit)
-        moves = self.migrations(actions)
+        moves = self.moves(actions)
         self.assertEqual('compute-3', moves['pinned-1'][1])
         # The unpinned guest goes to the roomiest host (spread).
         self.assertEqual('compute-2', moves['free-1'][1])
@@ -220,11 +220,11 @@ class TestDispersal(HostDrainTestCase):
             .guests_on('compute-1', 'vm-1', 'vm-2', vcpus=2, memory_mb=4096)
             .guests_on('compute-3', 'busy-1', vcpus=8, memory_mb=16384)
             .topology())
-        spread = self.migrations(self.plan_and_actions(self.drain())[1])
+        spread = self.moves(self.plan_and_actions(self.drain())[1])
         self.assertEqual({'compute-2'}, {d for _, d in spread.values()})
         audit = self.drain(placement='pack')
         plan, actions = self.plan_and_actions(audit)
-        packed = self.migrations(actions)
+        packed = self.moves(actions)
         self.assertEqual({'compute-3'}, {d for _, d in packed.values()})
         self.execute(plan)
         self.assertEqual(['busy-1', 'vm-1', 'vm-2'],
@@ -240,7 +240,7 @@ class TestDispersal(HostDrainTestCase):
                       audit['status_message'])
         plan, actions = self.plan_and_actions(audit)
         self.assertEqual({'run-1': ('live', 'compute-2')},
-                         self.migrations(actions))
+                         self.moves(actions))
         self.execute(plan)
         self.assertEqual(['off-1'], self.servers_on('compute-1'))
         self.assertEqual('SHUTOFF', self.server('off-1')['status'])
@@ -250,8 +250,8 @@ class TestDispersal(HostDrainTestCase):
             cloud().hosts('compute-1', 'compute-2', 'compute-3', 'compute-4')
             .guests_on('compute-1', *['vm-%d' % n for n in range(1, 7)],
                        vcpus=2, memory_mb=3072).topology())
-        first = self.migrations(self.plan_and_actions(self.drain())[1])
-        second = self.migrations(self.plan_and_actions(self.drain())[1])
+        first = self.moves(self.plan_and_actions(self.drain())[1])
+        second = self.moves(self.plan_and_actions(self.drain())[1])
         self.assertEqual(first, second)
         self.assertEqual(6, len(first))
 
@@ -273,7 +273,7 @@ class TestConsolidation(HostDrainTestCase):
             [(a['action_type'], a['input_parameters']['resource_name'],
               a['input_parameters']['state']) for a in actions[:2]])
         self.assertEqual({'spare-1'}, {d for _, d in
-                                       self.migrations(actions).values()})
+                                       self.moves(actions).values()})
         self.execute(plan)
         self.assertEqual(4, len(self.servers_on('spare-1')))
         self.assertEqual('enabled', self.service('spare-1')['status'])
@@ -290,7 +290,7 @@ class TestConsolidation(HostDrainTestCase):
         audit = self.drain(use_spare_nodes=False)
         plan, actions = self.plan_and_actions(audit)
         self.assertEqual({'vm-1': ('live', 'compute-2')},
-                         self.migrations(actions))
+                         self.moves(actions))
         self.execute(plan)
         self.assertEqual('disabled', self.service('spare-1')['status'])
 
@@ -302,7 +302,7 @@ class TestConsolidation(HostDrainTestCase):
         plan, actions = self.plan_and_actions(audit)
         self.assertEqual({'vm-1': ('live', 'compute-3'),
                           'vm-2': ('live', 'compute-3')},
-                         self.migrations(actions))
+                         self.moves(actions))
         self.execute(plan)
         self.assertEqual(2, len(self.servers_on('compute-3')))
 
@@ -331,7 +331,7 @@ class TestConsolidation(HostDrainTestCase):
                       audit['status_message'])
         plan, actions = self.plan_and_actions(audit)
         self.assertEqual({'compute-2'}, {d for _, d in
-                                         self.migrations(actions).values()})
+                                         self.moves(actions).values()})
 
     def test_bad_backup_nodes_are_refused(self):
         self.load_topology(
@@ -359,7 +359,7 @@ class TestScopeAndState(HostDrainTestCase):
         plan, actions = self.plan_and_actions(audit)
         # compute-3 has the most room but is outside the scope.
         self.assertEqual({'vm-1': ('live', 'compute-2')},
-                         self.migrations(actions))
+                         self.moves(actions))
         self.assertEqual(1, self.indicators_of(plan)['guests_left_count'])
         self.assertIn('pet-1 (excluded by the audit scope)',
                       audit['status_message'])

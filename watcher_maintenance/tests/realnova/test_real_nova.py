@@ -70,7 +70,7 @@ class TestDrainOnRealNova(RealNovaDrainTestCase):
             .topology())
         audit = self.audit()
         plan, actions = self.plan_and_actions(audit)
-        moves = self.migrations(actions)
+        moves = self.moves(actions)
         self.assertEqual({'web-1': 'live', 'web-2': 'live',
                           'batch-1': 'cold'},
                          {name: kind for name, (kind, _) in moves.items()})
@@ -111,7 +111,7 @@ class TestDrainOnRealNova(RealNovaDrainTestCase):
             [(a['input_parameters']['resource_name'],
               a['input_parameters']['state']) for a in actions[:2]])
         self.assertEqual({'spare-1'},
-                         {d for _, d in self.migrations(actions).values()})
+                         {d for _, d in self.moves(actions).values()})
 
         self.execute(plan)
 
@@ -170,7 +170,7 @@ class TestDrainOnRealNova(RealNovaDrainTestCase):
                        state='stopped').topology())
         audit = self.audit(max_parallel_migrations=1)
         plan, actions = self.plan_and_actions(audit)
-        moves = self.migrations(actions)
+        moves = self.moves(actions)
         self.assertEqual({'vm-1', 'vm-2', 'off-1'}, set(moves))
         ordered = [a['input_parameters']['resource_name'] for a in actions
                    if a['action_type'] == 'migrate']
@@ -265,7 +265,7 @@ class TestDrainOnRealNova(RealNovaDrainTestCase):
         self.assertEqual({'vm-1': ('live', 'compute-3'),
                           'vm-2': ('live', 'compute-3'),
                           'off-2': ('cold', 'compute-3')},
-                         self.migrations(actions))
+                         self.moves(actions))
         self.execute(plan)
         self.assertEqual([], self.servers_on('compute-1'))
         self.assertEqual([], self.servers_on('compute-2'))
