@@ -48,16 +48,22 @@ class PlanningLock:
             engine = self._engine or enginefacade.writer.get_engine()
             if engine.dialect.name == 'mysql':
                 self._connection = engine.connect()
-                got = self._connection.execute(
-                    sqlalchemy.text('SELECT GET_LOCK(:name, :timeout)'),
-                    {'name': LOCK_NAME,
-                     'timeout': int(self.timeout)}).scalar()
-                if got != 1:
-                    raise self._busy()
+                if self._get_lock(0) != 1:
+                    LOG.info('Waiting up to %d s for the maintenance '
+                             'planning lock: another maintenance audit is '
+                             'planning', self.timeout)
+                    if self._get_lock(int(self.timeout)) != 1:
+                        raise self._busy()
+                LOG.info('Maintenance planning lock taken')
         except BaseException:
             self.release()
             raise
         return self
+
+    def _get_lock(self, timeout):
+        return self._connection.execute(
+            sqlalchemy.text('SELECT GET_LOCK(:name, :timeout)'),
+            {'name': LOCK_NAME, 'timeout': timeout}).scalar()
 
     def release(self):
         """Idempotent: the planner, or the strategy on failure, calls it."""
@@ -66,6 +72,7 @@ class PlanningLock:
             try:
                 connection.execute(sqlalchemy.text('SELECT RELEASE_LOCK(:n)'),
                                    {'n': LOCK_NAME})
+                LOG.info('Maintenance planning lock released')
             except Exception:
                 LOG.exception('Releasing the maintenance planning lock')
             finally:
