@@ -70,9 +70,11 @@ class PlanningLock:
         connection, self._connection = self._connection, None
         if connection is not None:
             try:
+                # Logged first, so that in the logs it always comes before
+                # the next holder's "taken".
+                LOG.info('Releasing the maintenance planning lock')
                 connection.execute(sqlalchemy.text('SELECT RELEASE_LOCK(:n)'),
                                    {'n': LOCK_NAME})
-                LOG.info('Maintenance planning lock released')
             except Exception:
                 LOG.exception('Releasing the maintenance planning lock')
             finally:
