@@ -452,12 +452,20 @@ class Deployment(fixtures.Fixture):
         self._write_conf()
         self._db_manage()
         self.api = self._start(API_BINARY, 'api')
-        self.decision_engines = [
-            self._start('watcher-decision-engine', 'decision-engine-%d' % n)
-            for n in range(1, self.counts['watcher-decision-engine'] + 1)]
-        self.appliers = [
-            self._start('watcher-applier', 'applier-%d' % n)
-            for n in range(1, self.counts['watcher-applier'] + 1)]
+        # One after another: each decision engine (and applier) writes
+        # Watcher's goals, strategies (action descriptions) into the
+        # database as it starts, and two doing it at the same moment on
+        # an empty database collide: the loser exits (GoalAlreadyExists).
+        self.decision_engines = []
+        for n in range(1, self.counts['watcher-decision-engine'] + 1):
+            self.decision_engines.append(self._start(
+                'watcher-decision-engine', 'decision-engine-%d' % n))
+            self.wait_consumers(DE_TOPIC, n)
+        self.appliers = []
+        for n in range(1, self.counts['watcher-applier'] + 1):
+            self.appliers.append(self._start(
+                'watcher-applier', 'applier-%d' % n))
+            self.wait_consumers(APPLIER_TOPIC, n)
         self.wait_ready()
 
     def _write_conf(self):

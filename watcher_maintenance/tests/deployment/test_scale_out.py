@@ -13,7 +13,6 @@ import datetime
 import re
 import threading
 
-from watcher_maintenance.deployment import bed
 from watcher_maintenance.deployment import testing
 from watcher_maintenance.deployment.testing import MAINTAINING
 from watcher_maintenance.watcher import planning_lock
