@@ -90,6 +90,15 @@ class TestApplierKilled(FaultTestCase):
         # is lost, nothing overbooked, the node stays out of service.
         self.assert_every_guest_accounted_for(before)
         self.assertEqual('disabled', self.service('compute-1')['status'])
+        # The plugin's status command tells the operator the same.
+        shown = self.openstack_json('optimize', 'maintenance', 'show',
+                                    'compute-1')
+        self.assertEqual('CANCELLED', shown['plan']['state'])
+        self.assertIn('applier-1 was stopped',
+                      shown['plan']['status_message'])
+        self.assertEqual(self.servers_on('compute-1'),
+                         sorted(g['guest'] for g in shown['guests']))
+        self.assertNotEqual([], shown['guests'])
         self.drain_again()
         self.assert_every_guest_accounted_for(before)
 
