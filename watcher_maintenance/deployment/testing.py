@@ -22,6 +22,7 @@ from watcher_maintenance.deployment import bed
 from watcher_maintenance.realnova import fixture as realnova
 from watcher_maintenance.realnova import testing as realnova_testing
 from watcher_maintenance.sandbox import topology as sandbox_topology
+from watcher_maintenance.watcher import planning_lock
 
 SIZE = {'vcpus': 8, 'memory_mb': 16384, 'disk_gb': 200}
 GUEST = {'vcpus': 2, 'memory_mb': 2048, 'disk_gb': 20}
@@ -55,6 +56,8 @@ class DeploymentTestCase(testtools.TestCase,
         self.deployment = self.useFixture(bed.Deployment(
             self.TOPOLOGY, self.log_dir,
             decision_engines=self.DECISION_ENGINES, appliers=self.APPLIERS))
+        # The planning lock of this deployment's database.
+        self.lock_name = planning_lock.lock_name(self.deployment.name)
         # RealNovaOperations reads Nova through ``nova_fixture.nova``.
         self.nova_fixture = types.SimpleNamespace(nova=self.deployment.nova)
 

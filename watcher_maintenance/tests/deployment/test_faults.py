@@ -16,7 +16,6 @@ import re
 from watcher_maintenance.deployment import bed
 from watcher_maintenance.deployment import testing
 from watcher_maintenance.deployment.testing import MAINTAINING
-from watcher_maintenance.watcher import planning_lock
 
 TOPOLOGY = testing.cluster(
     [{'name': 'compute-1'}, {'name': 'compute-2'}, {'name': 'compute-3'}],
@@ -115,7 +114,7 @@ class TestDecisionEngineKilled(FaultTestCase):
         self.addCleanup(held.close)
         with held.cursor() as cursor:
             cursor.execute('SELECT GET_LOCK(%s, 10)',
-                           (planning_lock.LOCK_NAME,))
+                           (self.lock_name,))
         orphan = self.create_audit('host_drain', 'compute-1')
         engines = [self.deployment.services['decision-engine-%d' % n]
                    for n in (1, 2)]
@@ -127,7 +126,7 @@ class TestDecisionEngineKilled(FaultTestCase):
         victim.kill()
         with held.cursor() as cursor:
             cursor.execute('SELECT RELEASE_LOCK(%s)',
-                           (planning_lock.LOCK_NAME,))
+                           (self.lock_name,))
 
         # The operator runs the drain again: the surviving decision
         # engine plans it (the dead one's connection, and any lock it

@@ -15,7 +15,6 @@ import threading
 
 from watcher_maintenance.deployment import testing
 from watcher_maintenance.deployment.testing import MAINTAINING
-from watcher_maintenance.watcher import planning_lock
 
 LOCK_LINE = re.compile(r'^(\S+ \S+) \d+ INFO \S+planning_lock \S+ '
                        r'[^\]]*\] (Maintenance planning lock taken|'
@@ -70,7 +69,7 @@ class TestScaleOut(testing.DeploymentTestCase):
         self.addCleanup(held.close)
         with held.cursor() as cursor:
             cursor.execute('SELECT GET_LOCK(%s, 10)',
-                           (planning_lock.LOCK_NAME,))
+                           (self.lock_name,))
             self.assertEqual((1,), cursor.fetchone())
 
         audits = [None] * len(requests)
@@ -93,7 +92,7 @@ class TestScaleOut(testing.DeploymentTestCase):
             self.assertEqual('ONGOING', self.deployment.audit(uuid)['state'])
         with held.cursor() as cursor:
             cursor.execute('SELECT RELEASE_LOCK(%s)',
-                           (planning_lock.LOCK_NAME,))
+                           (self.lock_name,))
 
         finished = [self.deployment.wait_audit(uuid) for uuid in audits]
         outcome = {node: audit['state'] for (_, node), audit
