@@ -92,6 +92,8 @@ class MaintenanceCheckpoint(base.BaseAction):
             self._skip_the_rest(self._actions(ctx), STOPPED_BY_CHECK % problem)
             LOG.warning('Maintenance plan stopped: %s', problem)
             raise PlanStopped(reason=problem)
+        LOG.info('Maintenance checkpoint of action plan %s passed',
+                 self.input_parameters[self.ACTION_PLAN])
         return True
 
     def _actions(self, ctx):

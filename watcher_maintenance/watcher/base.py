@@ -117,7 +117,7 @@ class MaintenanceStrategy(base.BaseStrategy):
         return services
 
     def _compute_services(self):
-        helper = nova_helper.NovaHelper(context=self.ctx)
+        helper = nova_helper.NovaHelper()
         return [service for service in helper.get_service_list()
                 if service.binary == 'nova-compute']
 
