@@ -81,6 +81,13 @@ class OutputCommand(command.Command):
 
     # -- output --------------------------------------------------------------
 
+    def plan_progress(self, reader):
+        """The ``--wait`` display: actions done, each running live
+        migration's progress, and the plan's ETA (on standard error)."""
+        return render.PlanProgress(
+            self.err, reader.guest,
+            render.MigrationWatch(reader.migrations, reader.guest))
+
     def setup_output(self, parsed_args):
         self.fmt = parsed_args.output_format
         self.out = Console(file=self.app.stdout, width=self.width,
@@ -225,7 +232,7 @@ class PlanCommand(MaintenanceCommand):
 
         reader.forget()
         try:
-            with render.PlanProgress(self.err, reader.guest) as bar:
+            with self.plan_progress(reader) as bar:
                 plan = ops.follow_plan(plan['uuid'],
                                        Deadline(parsed_args.timeout),
                                        on_poll=bar.update)
