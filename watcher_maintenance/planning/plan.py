@@ -100,6 +100,28 @@ class DrainPlan(Decided):
         # them all on at once: no move waits for another.
         return None
 
+    def by_project(self) -> dict:
+        """The guests the plan moves or stops, per project (for tenants).
+
+        ``{project: [{'server_uuid', 'server_name', 'host', 'action',
+        'destination'}]}``; ``action`` is live, cold or stop, ``host``
+        the node the guest is on. Projects and guests sorted; a guest
+        without a known project is under ``''``.
+        """
+        found = {}
+        for d in self.with_outcome(Outcome.LIVE, Outcome.COLD,
+                                   Outcome.STOP):
+            found.setdefault(d.guest.project_id or '', []).append({
+                'server_uuid': d.guest.uuid,
+                'server_name': d.guest.name,
+                'host': self.source_of(d),
+                'action': d.outcome.value,
+                'destination': d.destination,
+            })
+        return {project: sorted(guests, key=lambda g: (
+                    g['server_name'] or '', g['server_uuid']))
+                for project, guests in sorted(found.items())}
+
     @property
     def evacuated_share(self) -> float:
         """Share of the node's guests the plan moves off it (0..1)."""

@@ -88,8 +88,8 @@ _BYTES_PER_MiB = 1024 * 1024
 class NovaError(Exception):
     """An API refusal: HTTP code and Nova's error message."""
 
-    NAMES = {400: 'badRequest', 404: 'itemNotFound', 409: 'conflictingRequest',
-             500: 'computeFault'}
+    NAMES = {400: 'badRequest', 403: 'forbidden', 404: 'itemNotFound',
+             409: 'conflictingRequest', 500: 'computeFault'}
 
     def __init__(self, code, message):
         super().__init__(message)

@@ -28,6 +28,7 @@ from watcher.common import exception
 from watcher_maintenance.planning import recheck
 from watcher_maintenance.planning.plan import Outcome
 from watcher_maintenance.watcher import live_state
+from watcher_maintenance.watcher import notifications
 
 LOG = log.getLogger(__name__)
 
@@ -53,6 +54,11 @@ class MaintenanceCheckpoint(base.BaseAction):
     # guests the plan left on it on purpose.
     EMPTY_NODE = 'empty_node'
     STAYING = 'staying'
+    # Tenants' notifications (see notifications.py): which one this
+    # checkpoint sends, and on the start, the nodes and guests per project.
+    NOTIFY = 'notify'
+    HOSTS = 'hosts'
+    TENANTS = 'tenants'
 
     @property
     def schema(self):
@@ -66,6 +72,10 @@ class MaintenanceCheckpoint(base.BaseAction):
                                'items': {'type': 'string'}},
                 'empty_node': {'type': 'string', 'minLength': 1},
                 'staying': {'type': 'array', 'items': {'type': 'string'}},
+                'notify': {'type': 'string',
+                           'enum': list(notifications.EVENTS)},
+                'hosts': {'type': 'array', 'items': {'type': 'string'}},
+                'tenants': {'type': 'object'},
             },
             'required': ['duration', 'action_plan_uuid'],
             'additionalProperties': False,
@@ -83,6 +93,7 @@ class MaintenanceCheckpoint(base.BaseAction):
                 or failed[0].input_parameters.get('resource_id'))
             self._skip_the_rest(actions, NOT_STARTED % culprit)
             LOG.warning('Maintenance plan stopped: %s failed',  culprit)
+            self._tell_end(ctx, actions, '%s failed' % culprit)
             return True
         duration = float(self.input_parameters.get(self.DURATION, 0))
         if duration > 0:
@@ -91,8 +102,36 @@ class MaintenanceCheckpoint(base.BaseAction):
         if problem:
             self._skip_the_rest(self._actions(ctx), STOPPED_BY_CHECK % problem)
             LOG.warning('Maintenance plan stopped: %s', problem)
+            self._tell_end(ctx, actions, problem)
             raise PlanStopped(reason=problem)
+        notify = self.input_parameters.get(self.NOTIFY)
+        if notify == notifications.START:
+            notifications.emit(ctx, notifications.START, self._payload(
+                notifications.START, self.input_parameters))
+        elif notify == notifications.END:
+            self._tell_end(ctx, actions)
         return True
+
+    def _payload(self, event, start, **end):
+        return notifications.payload(
+            event, self.input_parameters[self.ACTION_PLAN],
+            start.get(self.HOSTS) or (), start.get(self.TENANTS) or {},
+            **end)
+
+    def _tell_end(self, ctx, actions, stopped_because=None):
+        """``maintenance.end``, once the start was told (by another
+        checkpoint of this plan that has succeeded)."""
+        started = [a.input_parameters for a in actions
+                   if a.input_parameters.get(self.NOTIFY)
+                   == notifications.START
+                   and a.state == objects.action.State.SUCCEEDED]
+        if not started:
+            return
+        notifications.emit(ctx, notifications.END, self._payload(
+            notifications.END, started[0],
+            result=(notifications.STOPPED if stopped_because
+                    else notifications.SUCCEEDED),
+            reason=stopped_because))
 
     def _actions(self, ctx):
         return objects.Action.list(

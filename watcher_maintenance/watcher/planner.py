@@ -25,6 +25,7 @@ from watcher.common import utils
 from watcher.decision_engine.planner import weight
 
 from watcher_maintenance.planning import ordering
+from watcher_maintenance.watcher import notifications
 
 LOG = log.getLogger(__name__)
 
@@ -53,6 +54,33 @@ def end_check(strategy):
     plan = getattr(strategy, 'plan', None)
     staying = getattr(plan, 'staying', None)
     return None if staying is None else (plan.nodes, staying)
+
+
+def tenants_told(strategy):
+    """(nodes, guests per project) when the plan's start and end are
+    told to tenants (a drain that moves or stops guests), else None."""
+    plan = getattr(strategy, 'plan', None)
+    by_project = getattr(plan, 'by_project', None)
+    if by_project is None or end_check(strategy) is None:
+        return None
+    projects = by_project()
+    return (list(plan.nodes), projects) if projects else None
+
+
+def mark_notifications(ordered, nodes, projects):
+    """The first checkpoint announces the start, the first end check the
+    end (``watcher_maintenance.watcher.notifications``)."""
+    checkpoints = [a for a in ordered if a.action_type == CHECKPOINT]
+    opening = [a for a in checkpoints
+               if not a.input_parameters.get('empty_node')]
+    closing = [a for a in checkpoints if a.input_parameters.get('empty_node')]
+    if not opening or not closing:
+        return
+    opening[0].input_parameters = dict(
+        opening[0].input_parameters, notify=notifications.START,
+        hosts=list(nodes), tenants=projects)
+    closing[0].input_parameters = dict(
+        closing[0].input_parameters, notify=notifications.END)
 
 
 def chain(actions, parallel, pause, make_checkpoint, waits=None,
@@ -137,6 +165,10 @@ class MaintenancePlanner(weight.WeightPlanner):
             None if emptied is None else lambda: [
                 checkpoint(0, empty_node=node, staying=list(emptied[1]))
                 for node in emptied[0]])
+
+        told = tenants_told(solution.strategy)
+        if told is not None:
+            mark_notifications(ordered, *told)
 
         self._create_efficacy_indicators(context, action_plan.id,
                                          solution.efficacy_indicators)
