@@ -186,5 +186,5 @@ def time_execute(cls, model, params):
 
 def strategies():
     from watcher.decision_engine.strategy.strategies import host_maintenance
-    from watcher_maintenance.watcher import strategy
-    return strategy.HostDrain, host_maintenance.HostMaintenance
+    from watcher_maintenance.watcher import drain_strategy
+    return drain_strategy.HostDrain, host_maintenance.HostMaintenance

@@ -22,6 +22,7 @@ import argparse
 from osc_lib.command import command
 from rich.console import Console
 
+from watcher_maintenance import names
 from watcher_maintenance import params
 from watcher_maintenance.cli import nova
 from watcher_maintenance.cli import render
@@ -36,7 +37,6 @@ TIMED_OUT = 4
 
 FORMATS = ('table', 'json', 'yaml')
 WATCHER_CLIENT = 'infra-optim'   # the client manager attribute
-MAINTAINING = 'watcher_maintaining'
 
 
 def positive_seconds(text):
@@ -296,7 +296,7 @@ class EnterMaintenance(PlanCommand):
     and efficacy indicators, and (after confirmation) starts the plan.
     """
 
-    strategy = watcher_ops.DRAIN
+    strategy = names.DRAIN_STRATEGY
     verb = 'drain'
 
     def get_parser(self, prog_name):
@@ -320,7 +320,7 @@ class ExitMaintenance(PlanCommand):
     guests the last drain moved away.
     """
 
-    strategy = watcher_ops.RESTORE
+    strategy = names.RESTORE_STRATEGY
     verb = 'restore'
 
     def get_parser(self, prog_name):
@@ -332,7 +332,7 @@ class ExitMaintenance(PlanCommand):
         parser.add_argument(
             '--force', action='store_true',
             help='Enable the node even if its service was disabled for '
-                 'another reason than %s.' % MAINTAINING)
+                 'another reason than %s.' % names.MAINTAINING_REASON)
         return parser
 
     def parameters(self, parsed_args):

@@ -26,6 +26,7 @@ import subprocess
 import time
 import uuid
 
+from watcher_maintenance import names
 from watcher_maintenance.cli import commands
 from watcher_maintenance.cli import inventory
 from watcher_maintenance.cli import render
@@ -194,7 +195,7 @@ class RollMaintenance(commands.OutputCommand):
         prefix = 'roll-%s-' % self.id
         done = set()
         for audit in self.ops.client.audit.list(
-                strategy=watcher_ops.RESTORE, detail=True, limit=0):
+                strategy=names.RESTORE_STRATEGY, detail=True, limit=0):
             audit = watcher_ops.as_dict(audit)
             if not (audit.get('name') or '').startswith(prefix):
                 continue
@@ -208,7 +209,7 @@ class RollMaintenance(commands.OutputCommand):
         # Hosts a stopped run left in maintenance go first: their drain
         # has nothing left to move, and they should not wait.
         waiting = [h for h in hosts if (self.reader.service(h) or {}).get(
-            'disabled_reason') == commands.MAINTAINING]
+            'disabled_reason') == names.MAINTAINING_REASON]
         return waiting + [h for h in hosts if h not in waiting]
 
     def precheck(self, hosts):
@@ -256,7 +257,7 @@ class RollMaintenance(commands.OutputCommand):
             rows[host].batch = number
             rows[host].start = _now()
             rows[host].result = 'draining'
-        plan = self.run_audit(watcher_ops.DRAIN, 'enter',
+        plan = self.run_audit(names.DRAIN_STRATEGY, 'enter',
                               {'maintenance_nodes': list(nodes)}, label)
         moved = self.moved_from(plan)
         for host in nodes:
@@ -266,7 +267,7 @@ class RollMaintenance(commands.OutputCommand):
         self.wait_up(nodes)
         for host in nodes:
             self.say.print('%s leaves maintenance' % host, markup=False)
-            self.run_audit(watcher_ops.RESTORE, 'exit-%s' % host,
+            self.run_audit(names.RESTORE_STRATEGY, 'exit-%s' % host,
                            {'maintenance_node': host,
                             'return_guests': self.args.return_guests},
                            host)
@@ -280,7 +281,7 @@ class RollMaintenance(commands.OutputCommand):
         # campaign's prefix even when a long host name is cut.
         name = 'roll-%s-%s-%s' % (self.id, uuid.uuid4().hex[:6], step)
         audit = watcher_ops.as_dict(self.ops.client.audit.create(
-            audit_type='ONESHOT', goal=watcher_ops.GOAL, strategy=strategy,
+            audit_type='ONESHOT', goal=names.GOAL, strategy=strategy,
             parameters=parameters, name=name[:63], force=True))
         try:
             audit = self.ops.wait_audit(audit['uuid'], deadline)

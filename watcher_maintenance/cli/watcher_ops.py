@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import time
 
-GOAL = 'cluster_maintenance'
-DRAIN = 'host_drain'
-RESTORE = 'host_restore'
-MAINTENANCE_STRATEGIES = (DRAIN, RESTORE)
+from watcher_maintenance import names
+
 
 # Audit states after which nothing more happens to a ONESHOT audit.
 AUDIT_FINAL = ('SUCCEEDED', 'FAILED', 'CANCELLED', 'SUSPENDED')
@@ -90,7 +88,7 @@ class WatcherOps:
         # unfinished plan's moves, so a second host can safely be
         # planned while the first one drains.
         return as_dict(self.client.audit.create(
-            audit_type='ONESHOT', goal=GOAL, strategy=strategy,
+            audit_type='ONESHOT', goal=names.GOAL, strategy=strategy,
             parameters=parameters, force=True))
 
     def audit(self, uuid):
@@ -99,7 +97,7 @@ class WatcherOps:
     def wait_audit(self, uuid, deadline):
         return self._wait('Audit', self.audit, uuid, AUDIT_FINAL, deadline)
 
-    def latest_audit(self, host, strategies=MAINTENANCE_STRATEGIES):
+    def latest_audit(self, host, strategies=names.STRATEGIES):
         """The newest audit of a maintenance strategy for this node."""
         found = []
         for strategy in strategies:
