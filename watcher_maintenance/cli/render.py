@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 import time
 
-from watcher_maintenance.planning import progress
-
 from watcher_maintenance import names
+from watcher_maintenance.planning import progress
 from watcher_maintenance.planning import wording
 
 SLEEP = 'sleep'
@@ -257,7 +256,8 @@ def duration(seconds):
 
 
 def _live(action, state):
-    return (action['action_type'] == MIGRATE and action.get('state') == state
+    return (action['action_type'] == names.MIGRATE
+            and action.get('state') == state
             and _params(action).get('migration_type') == 'live')
 
 

@@ -68,7 +68,7 @@ def tenants_told(strategy):
 def mark_notifications(ordered, nodes, projects):
     """The first checkpoint announces the start, the first end check the
     end (``watcher_maintenance.watcher.notifications``)."""
-    checkpoints = [a for a in ordered if a.action_type == CHECKPOINT]
+    checkpoints = [a for a in ordered if a.action_type == names.CHECKPOINT]
     opening = [a for a in checkpoints
                if not a.input_parameters.get('empty_node')]
     closing = [a for a in checkpoints if a.input_parameters.get('empty_node')]
