@@ -15,7 +15,7 @@ from watcher_maintenance.planning import progress
 from watcher_maintenance.planning import wording
 
 SLEEP = 'sleep'
-GUEST_ACTIONS = (names.MIGRATE, names.STOP)
+GUEST_ACTIONS = (names.MIGRATE, names.STOP, names.START)
 
 PLAN_COLUMNS = ('step', 'action', 'target', 'from', 'to', 'how')
 RESULT_COLUMNS = ('guest', 'project', 'from', 'to', 'live/cold', 'result',
@@ -40,6 +40,10 @@ def _name(action, guest):
     return params.get('resource_id') or UNKNOWN
 
 
+def _verb(kind):
+    return 'start' if kind == names.START else 'stop'
+
+
 def plan_rows(actions, guest, node=None):
     """One row per action, in run order."""
     rows = []
@@ -54,6 +58,11 @@ def plan_rows(actions, guest, node=None):
                        how=params.get('migration_type', ''))
             row['from'] = params.get('source_node') or node or ''
             row['to'] = params.get('destination_node') or 'scheduler'
+        elif kind == names.START:
+            row.update(action='start',
+                       target=_name(action, guest(params.get('resource_id'))),
+                       how='start again (stopped by the drain)')
+            row['from'] = node or ''
         elif kind == names.STOP:
             row.update(action='stop',
                        target=_name(action, guest(params.get('resource_id'))),
@@ -103,7 +112,7 @@ def result_rows(actions, guest, plan_state, node=None):
             'to': (params.get('destination_node') or 'scheduler'
                    if kind == names.MIGRATE else '-'),
             'live/cold': (params.get('migration_type', '')
-                          if kind == names.MIGRATE else 'stop'),
+                          if kind == names.MIGRATE else _verb(kind)),
             'result': RESULTS.get(state, state.lower()),
             'message': _message(action, nova, plan_state),
         }

@@ -172,6 +172,8 @@ class RestorePlan(Decided):
     missing: tuple[str, ...] = ()       # drained guests since deleted
     notes: tuple[str, ...] = ()
     options: RestoreOptions | None = None
+    # Guests the drain stopped in place, started again (power state kept).
+    starts: tuple[Guest, ...] = ()
 
     @property
     def guests_considered(self) -> int:
@@ -206,6 +208,9 @@ class RestorePlan(Decided):
                 '%s (%s)' % (d.guest.label, d.reason) for d in left))
         if self.in_place:
             parts.append('%d already in place' % len(self.in_place))
+        if self.starts:
+            parts.append('start again (stopped by the drain): %s' % ', '.join(
+                g.label for g in self.starts))
         out = '%s: %s.' % (self.node, ', '.join(parts))
         if self.notes:
             out += ' ' + ' '.join(self.notes)

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import time
 
+from oslo_config import cfg
 from oslo_log import log
 from watcher import objects
 from watcher.applier.actions import base
 from watcher.common import context
 from watcher.common import exception
+from watcher.common import nova_helper
 
 from watcher_maintenance.planning import recheck
 from watcher_maintenance.planning.plan import Outcome
@@ -31,6 +33,7 @@ from watcher_maintenance.watcher import live_state
 from watcher_maintenance.watcher import notifications
 
 LOG = log.getLogger(__name__)
+CONF = cfg.CONF
 
 NOT_STARTED = ('Not started: %s failed earlier in this maintenance plan, '
                'and nothing further starts after a failure.')
@@ -196,6 +199,76 @@ class MaintenanceCheckpoint(base.BaseAction):
         return ('Before each wave of migrations: stop the plan if an action '
                 'failed, otherwise wait the configured pause, then check '
                 'the wave against Nova and Placement as they are now.')
+
+
+class MaintenanceStart(base.BaseAction):
+    """Start a server that the node's drain stopped (``host_restore``).
+
+    Watcher 17 has a ``stop`` action and no start. This one asks Nova to
+    start the server and waits until it is ACTIVE, polling as Watcher's
+    migrations do (``[nova] migration_interval``, at most ``[nova]
+    migration_max_retries`` times). A server already ACTIVE counts as
+    started; one in any other state than SHUTOFF fails the action with a
+    sentence.
+    """
+
+    RESOURCE_NAME = 'resource_name'
+
+    @property
+    def schema(self):
+        return {
+            'type': 'object',
+            'properties': {
+                'resource_id': {'type': 'string', 'minLength': 1},
+                'resource_name': {'type': 'string'},
+            },
+            'required': ['resource_id'],
+            'additionalProperties': False,
+        }
+
+    @property
+    def label(self):
+        return self.input_parameters.get(self.RESOURCE_NAME) or \
+            self.resource_id
+
+    def execute(self):
+        nova = nova_helper.NovaHelper()
+        server = nova.find_instance(self.resource_id)
+        if server.vm_state == 'active':
+            return True
+        if server.vm_state != 'stopped':
+            raise PlanStopped(reason=(
+                'Cannot start %s: it is %s, not stopped. host_drain stopped '
+                'it; someone has changed it since. Start it by hand if it '
+                'should run.' % (self.label, server.status)))
+        nova.connection.compute.start_server(self.resource_id)
+        for _ in range(max(1, CONF.nova.migration_max_retries)):
+            server = nova.find_instance(self.resource_id)
+            if server.vm_state == 'active':
+                return True
+            if server.vm_state == 'error':
+                break
+            time.sleep(CONF.nova.migration_interval)
+        raise PlanStopped(reason=(
+            '%s did not become ACTIVE after the start request (it is %s). '
+            'See nova-compute\'s log on its host.' % (self.label,
+                                                      server.status)))
+
+    def revert(self):
+        return True
+
+    def abort(self):
+        return True
+
+    def pre_condition(self):
+        pass
+
+    def post_condition(self):
+        pass
+
+    def get_description(self):
+        return ('Start a server that host_drain stopped in place, when its '
+                'node leaves maintenance.')
 
 
 def _planned_move(action) -> recheck.PlannedMove:

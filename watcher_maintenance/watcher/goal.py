@@ -5,6 +5,8 @@ from watcher.decision_engine.goal.efficacy import base as efficacy_base
 from watcher.decision_engine.goal.efficacy import indicators
 from watcher.decision_engine.solution import efficacy
 
+from watcher_maintenance.planning import policy
+
 
 class _Count(indicators.IndicatorSpecification):
     """A whole number of guests or actions."""
@@ -36,6 +38,11 @@ def _indicator_specs():
         _Count('guests_on_node',
                'Guests the audit considered (host_drain: the guests on the '
                'node).', required=False),
+        *[_Count('policy_%s_count' % name,
+                 'Guests considered whose maintenance_policy is %s%s.' % (
+                     name, ' (the default)' if name == policy.DEFAULT
+                     else ''), required=False)
+          for name in policy.POLICIES],
         _Amount('estimated_drain_seconds',
                 'Estimated migration time: per wave of parallel migrations, '
                 'the largest guest memory divided by the configured '

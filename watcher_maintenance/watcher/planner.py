@@ -101,16 +101,23 @@ def chain(actions, parallel, pause, make_checkpoint, waits=None,
     # Enable the receiving host before the node goes out of service.
     service.sort(key=lambda a: (a.input_parameters or {}).get('state')
                  != 'enabled')
-    others = [a for a in actions if a.action_type !=
-              names.CHANGE_SERVICE_STATE]
+    others = [a for a in actions if a.action_type not in (
+        names.CHANGE_SERVICE_STATE, names.START)]
+    starts = [a for a in actions if a.action_type == names.START]
     steps = [[a] for a in service]
-    for index, wave in enumerate(ordering.waves(others, parallel, waits)):
+    waves = ordering.waves(others, parallel, waits)
+    for index, wave in enumerate(waves):
         # Every wave is opened by a check: nothing moves if the node
         # could not be taken out of service or an earlier move failed,
         # nor if the cloud changed under the wave. No pause before the
         # first wave.
         steps.append([make_checkpoint(pause if index else 0, wave)])
         steps.append(wave)
+    if starts:
+        # Guests a drain stopped start last, once the others are back,
+        # and only if nothing failed before.
+        steps.append([make_checkpoint(pause if waves else 0, [])])
+        steps.append(starts)
     if steps and make_end_checks is not None:
         steps.append(make_end_checks())
     ordered, previous = [], []
