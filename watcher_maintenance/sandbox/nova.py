@@ -83,6 +83,9 @@ LATEST_MICROVERSION = (2, 100)
 LIVE_CHECKED_LATER = (2, 34)
 _MiB_PER_GiB = 1024
 _BYTES_PER_MiB = 1024 * 1024
+_COUNTERS = tuple('%s_%s_bytes' % (kind, count)
+                  for kind in ('memory', 'disk')
+                  for count in ('total', 'processed', 'remaining'))
 
 
 class NovaError(Exception):
@@ -833,8 +836,13 @@ class SandboxNova(wnova.NovaAPIEmulator):
 
     @staticmethod
     def migration_view(record):
-        """A migration record as the API shows it (no emulator fields)."""
-        return {key: value for key, value in record.items()
+        """A migration record as the API shows it (no emulator fields).
+
+        Nova's response schema allows each memory and disk counter to be
+        null or at least 1, never 0: nothing copied yet is null.
+        """
+        return {key: (None if key in _COUNTERS and not value else value)
+                for key, value in record.items()
                 if key not in ('prior', 'advancing_since')}
 
     def _record(self, server, source, dest, live):
