@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 class Outcome(str, enum.Enum):
     LIVE = 'live'          # live-migrated to ``destination``
     COLD = 'cold'          # cold-migrated to ``destination``
-    STOP = 'stop'          # stopped where it is (both migrations disabled)
+    STOP = 'stop'          # stopped where it is (policy stop, or no migration)
     LEFT = 'left'          # left on the node, on purpose (see reason)
     UNPLACEABLE = 'unplaceable'  # would have to move, but cannot
 
