@@ -34,6 +34,7 @@ from watcher_maintenance.cli import watcher_ops
 from watcher_maintenance.cli.watcher_ops import Deadline
 from watcher_maintenance.cli.watcher_ops import TimedOut
 from watcher_maintenance.planning import campaign as planned_campaign
+from watcher_maintenance.planning import options
 from watcher_maintenance.planning.plan import PlanningRefused
 
 HOST_COLUMNS = ('host', 'batch', 'start', 'end', 'guests moved', 'result')
@@ -104,8 +105,8 @@ class RollMaintenance(commands.OutputCommand):
                                  '"ssh {host} sudo reboot". Without it, the '
                                  'command asks you to confirm each batch '
                                  'is done.')
-        parser.add_argument('--return-guests', choices=('none', 'drained'),
-                            default='none',
+        parser.add_argument('--return-guests', choices=options.RETURN_GUESTS,
+                            default=options.RETURN_NONE,
                             help='"drained": migrate each batch\'s guests '
                                  'back when it leaves maintenance.')
         parser.add_argument('--dry-run', action='store_true',
@@ -219,7 +220,8 @@ class RollMaintenance(commands.OutputCommand):
         try:
             return planned_campaign.plan_campaign(
                 hosts, known, guests, self.args.max_unavailable,
-                return_guests=self.args.return_guests == 'drained')
+                return_guests=self.args.return_guests ==
+                options.RETURN_DRAINED)
         except PlanningRefused as refusal:
             raise Stop('Nothing was started. %s' % refusal.message)
 
@@ -318,7 +320,7 @@ class RollMaintenance(commands.OutputCommand):
             return moved
         for action in self.ops.actions_of(plan['uuid']):
             params = action.get('input_parameters') or {}
-            if action['action_type'] == 'migrate' and \
+            if action['action_type'] == names.MIGRATE and \
                     action['state'] == 'SUCCEEDED':
                 source = params.get('source_node')
                 moved[source] = moved.get(source, 0) + 1

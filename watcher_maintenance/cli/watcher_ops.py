@@ -54,7 +54,8 @@ def parents_first(actions):
     """Actions in an order where each comes after all of its parents.
 
     Watcher lists actions by id, which is not always run order; among
-    actions whose parents are all placed, the API's order is kept.
+    actions whose parents are all placed, the API's order is kept. The
+    CLI, the demo and the sandbox all show plans in this order.
     """
     known = {a['uuid'] for a in actions}
     waiting = {a['uuid']: {p for p in a.get('parents') or [] if p in known}

@@ -44,10 +44,10 @@ class _PreferringGroups:
         self.bounded_position = 1 + base.bounded_position
 
     def __call__(self, host, guest, free):
-        pull = 0
-        for group in self.state.groups_of(guest):
-            pull += _PULL[group.policy] * self.state.count(group, host.name)
-        return (pull,) + tuple(self.base(host, guest, free))
+        state, pull = self.state, 0
+        for group in state.groups_of(guest):
+            pull += _PULL[group.policy] * state.count(group, host.name)
+        return (pull,) + self.base(host, guest, free)
 
     def order(self, host, free):
         return self.base.order(host, free)

@@ -267,7 +267,7 @@ class RestoreOptions(MaintenanceOptions):
             values['host_map'] = host_maps.parse(json_parameter(
                 'host_map', values['host_map'],
                 'an object such as {"compute-1": ["vm-1"]}'))
-            if len(values['nodes']) > 1:
+            if values['host_map'] and len(values['nodes']) > 1:
                 raise PlanningRefused(
                     'host_map goes with one node: give maintenance_node, '
                     'or leave host_map out to restore %s together.'

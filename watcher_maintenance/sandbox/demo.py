@@ -67,7 +67,7 @@ BUILTIN = {
 
 _TERMINAL = ('SUCCEEDED', 'FAILED', 'CANCELLED', 'SUPERSEDED')
 # Bookkeeping actions of the maintenance planner, not shown one by one.
-_HIDDEN = ('maintenance_checkpoint',)
+_HIDDEN = (names.CHECKPOINT,)
 
 
 def _shown(actions):
@@ -334,7 +334,7 @@ class Demo:
     def describe(sandbox, action):
         p = action['input_parameters']
         kind = action['action_type']
-        if kind == 'migrate':
+        if kind == names.MIGRATE:
             how = p.get('migration_type', '')
             try:
                 status = sandbox.server(p.get('resource_name'))['status']
@@ -344,7 +344,7 @@ class Demo:
                     '%s → %s' % (p.get('source_node'),
                                  p.get('destination_node') or 'scheduler'),
                     '%s, %s' % (how, status.lower()))
-        if kind == 'change_nova_service_state':
+        if kind == names.CHANGE_SERVICE_STATE:
             reason = p.get('disabled_reason')
             verb = 'enable' if p.get('state') == 'enabled' else 'disable'
             return ('%s service' % verb, p.get('resource_name', ''),

@@ -5,6 +5,7 @@ from watcher.decision_engine.goal.efficacy import base as efficacy_base
 from watcher.decision_engine.goal.efficacy import indicators
 from watcher.decision_engine.solution import efficacy
 
+from watcher_maintenance import names
 from watcher_maintenance.planning import policy
 
 
@@ -85,7 +86,7 @@ class ClusterMaintenance(base.Goal):
 
     @classmethod
     def get_name(cls):
-        return 'cluster_maintenance'
+        return names.GOAL
 
     @classmethod
     def get_display_name(cls):
