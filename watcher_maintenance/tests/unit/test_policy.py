@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from watcher_maintenance.planning import decide
 from watcher_maintenance.planning import policy
+from watcher_maintenance.planning import targets
 from watcher_maintenance.planning.inventory import Guest
 from watcher_maintenance.planning.inventory import Resources
 from watcher_maintenance.planning.plan import Outcome
@@ -179,3 +180,23 @@ class TestPolicyProperties(unittest.TestCase):
             return
         self.assertGreaterEqual(STRICTNESS[strict.outcome],
                                 STRICTNESS[free.outcome])
+
+
+class TestStoppedByTheDrain(unittest.TestCase):
+    """host_restore starts what the drain stopped, and only that."""
+
+    def test_still_stopped_on_the_node_are_started(self):
+        on_node = [guest('stop', 'stopped', name='stop-1'),
+                   guest('stop', 'active', name='started-by-owner'),
+                   guest('stop', 'stopped', name='moved-since'),
+                   guest('live', 'stopped', name='was-off-anyway')]
+        hosts = {'moved-since': 'compute-2'}
+        source = targets.GuestList(
+            targets.Placed(g, hosts.get(g.name, 'compute-1'))
+            for g in on_node)
+        record = targets.DrainRecord('plan-1', 'SUCCEEDED', (), tuple(
+            targets.DrainedGuest(g.uuid, None, 'compute-1')
+            for g in on_node[:3]) + (
+            targets.DrainedGuest('u-deleted', None, 'compute-1'),))
+        returned = targets.from_drain('compute-1', record, source)
+        self.assertEqual(['stop-1'], [g.name for g in returned.to_start])
