@@ -236,7 +236,8 @@ class TestDispersal(HostDrainTestCase):
             .guests_on('compute-1', 'run-1')
             .guests_on('compute-1', 'off-1', state='stopped').topology())
         audit = self.drain(disable_cold_migration=True)
-        self.assertIn('off-1 (stopped, and cold migration is disabled)',
+        self.assertIn('off-1 (stopped, and cold migration is disabled; '
+                      'maintenance_policy=live)',
                       audit['status_message'])
         plan, actions = self.plan_and_actions(audit)
         self.assertEqual({'run-1': ('live', 'compute-2')},
