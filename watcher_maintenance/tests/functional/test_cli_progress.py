@@ -9,17 +9,18 @@ load.
 
 import re
 
+from watcher_maintenance.tests.builders import SMALL_HOST
+from watcher_maintenance.tests.builders import Cloud
 from watcher_maintenance.tests.functional import cli_harness
 from watcher_maintenance.tests.functional import test_cli_roll
 from watcher_maintenance.tests.functional.test_cli_enter import CliTestCase
-from watcher_maintenance.tests.functional.test_host_restore import cluster
 
 GiB = 1024 ** 3
 
-SLOW_NODE = cluster(
-    [{'name': 'compute-1'}, {'name': 'compute-2'}, {'name': 'compute-3'}],
-    [{'name': 'web-{n}', 'count': 2, 'host': 'compute-1',
-      'memory_mb': 4096, 'project_id': 'shop'}])
+SLOW_NODE = (
+    Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2', 'compute-3')
+    .guests_on('compute-1', 'web-1', 'web-2', memory_mb=4096,
+               project_id='shop').topology())
 
 PROGRESS = re.compile(
     r'(?P<guest>web-\d) compute-1 -> compute-\d: (?P<percent>\d+)% of '

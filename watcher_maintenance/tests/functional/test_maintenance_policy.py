@@ -6,23 +6,25 @@ read back from the sandbox's Nova.
 """
 
 from watcher_maintenance.sandbox import testing
+from watcher_maintenance.tests.builders import SMALL_HOST
+from watcher_maintenance.tests.builders import Cloud
 from watcher_maintenance.tests.functional import test_host_restore
-from watcher_maintenance.tests.functional.test_host_restore import cluster
 
 
 def policy(name):
     return {'metadata': {'maintenance_policy': name}}
 
 
-EACH_POLICY = cluster(
-    [{'name': 'compute-%d' % n, 'vcpus': 16} for n in (1, 2, 3)],
-    [dict({'name': 'live-1', 'host': 'compute-1'}, **policy('live')),
-     dict({'name': 'cold-1', 'host': 'compute-1'}, **policy('cold')),
-     dict({'name': 'stop-1', 'host': 'compute-1'}, **policy('stop')),
-     dict({'name': 'skip-1', 'host': 'compute-1'}, **policy('Skip')),
-     # No metadata: live, the default. Stopped: it moves cold and stays
-     # stopped.
-     {'name': 'off-1', 'host': 'compute-1', 'state': 'stopped'}])
+EACH_POLICY = (
+    Cloud(host=SMALL_HOST)
+    .hosts('compute-1', 'compute-2', 'compute-3', vcpus=16)
+    .guests_on('compute-1', 'live-1', **policy('live'))
+    .guests_on('compute-1', 'cold-1', **policy('cold'))
+    .guests_on('compute-1', 'stop-1', **policy('stop'))
+    .guests_on('compute-1', 'skip-1', **policy('Skip'))
+    # No metadata: live, the default. Stopped: it moves cold and stays
+    # stopped.
+    .guests_on('compute-1', 'off-1', state='stopped').topology())
 
 
 class TestMaintenancePolicy(testing.SandboxTestCase):
@@ -99,10 +101,10 @@ class TestMaintenancePolicy(testing.SandboxTestCase):
         }, self.where('live-1', 'cold-1', 'stop-1', 'skip-1', 'off-1'))
 
     def test_an_unknown_policy_is_refused_naming_the_server(self):
-        self.load_topology(cluster(
-            [{'name': 'compute-1'}, {'name': 'compute-2'}],
-            [dict({'name': 'web-1', 'host': 'compute-1'}, **policy('fast')),
-             {'name': 'web-2', 'host': 'compute-1'}]))
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2')
+            .guests_on('compute-1', 'web-1', **policy('fast'))
+            .guests_on('compute-1', 'web-2').topology())
         audit = self.wait_audit(self.create_audit(
             {'maintenance_node': 'compute-1'})['uuid'])
         self.assert_refused(audit, 'server web-1 has maintenance_policy=fast',

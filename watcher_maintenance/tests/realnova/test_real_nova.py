@@ -377,9 +377,9 @@ class TestMigrationProgressOnRealNova(RealNovaDrainTestCase):
     GiB = 1024 ** 3
 
     def test_counters_advance_while_the_migration_runs(self):
-        self.load_topology(cluster(
-            [{'name': 'compute-1'}, {'name': 'compute-2'}],
-            [{'name': 'big-1', 'host': 'compute-1', 'memory_mb': 4096}]),
+        self.load_topology(
+            Cloud(host=SMALL_HOST).hosts('compute-1', 'compute-2')
+            .guests_on('compute-1', 'big-1', memory_mb=4096).topology(),
             live_migration_rate=self.GiB)       # about 4 s
         uuid = self.server('big-1')['id']
         compute = self.nova_fixture._connection.compute

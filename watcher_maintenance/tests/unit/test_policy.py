@@ -10,10 +10,9 @@ from hypothesis import strategies as st
 from watcher_maintenance.planning import decide
 from watcher_maintenance.planning import policy
 from watcher_maintenance.planning import targets
-from watcher_maintenance.planning.inventory import Guest
-from watcher_maintenance.planning.inventory import Resources
 from watcher_maintenance.planning.plan import Outcome
 from watcher_maintenance.planning.plan import PlanningRefused
+from watcher_maintenance.tests import builders
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,8 +24,8 @@ class Rules:
 
 
 def guest(policy_name='live', state='active', local_disk=False, name='vm-1'):
-    return Guest('u-' + name, name, state, Resources(2, 2048, 20),
-                 local_disk=local_disk, policy=policy_name)
+    return builders.guest(name, state, local_disk=local_disk,
+                          policy=policy_name)
 
 
 L, C, S, LEFT = Outcome.LIVE, Outcome.COLD, Outcome.STOP, Outcome.LEFT
