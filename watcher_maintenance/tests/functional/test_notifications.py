@@ -89,7 +89,7 @@ class TestTenantNotifications(HostDrainTestCase):
     def test_start_and_end_list_each_projects_servers(self):
         self.load_topology(TWO_PROJECTS)
         plan, actions = self.plan_and_actions(self.drain())
-        moves = self.migrations(actions)
+        moves = self.moves(actions)
         self.execute(plan)
         heard = self.ear.wait_for(2)
 
