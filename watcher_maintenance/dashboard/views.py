@@ -1,0 +1,261 @@
+"""Host list, the Enter / Exit modals, the plan review and the results.
+
+The plan and result rows are the CLI's (``cli.render``), so the panel
+shows exactly what ``openstack optimize maintenance enter/show`` shows.
+"""
+
+from django import shortcuts
+from django.urls import reverse
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+from django.views import generic
+from horizon import exceptions
+from horizon import forms
+from horizon import messages
+from horizon import tables
+
+from watcher_maintenance.cli import render
+from watcher_maintenance.cli import watcher_ops
+from watcher_maintenance.dashboard import api
+from watcher_maintenance.dashboard import forms as maintenance_forms
+from watcher_maintenance.dashboard import hosts as maintenance_hosts
+from watcher_maintenance.dashboard import tables as maintenance_tables
+
+INDEX_URL = 'horizon:admin:host_maintenance:index'
+# Seconds between reloads of a page whose audit or plan is still running.
+REFRESH_SECONDS = 3
+RESULT_COLUMNS = ('guest', 'project', 'from', 'to', 'live/cold', 'result',
+                  'message')
+VERBS = {watcher_ops.DRAIN: _('Enter maintenance'),
+         watcher_ops.RESTORE: _('Exit maintenance')}
+
+
+def load_hosts(request):
+    """The host table's rows: Nova's compute services with Watcher's
+    latest maintenance audit and plan of each."""
+    try:
+        nova = api.NovaView(request)
+    except Exception:
+        exceptions.handle(request, _('Unable to read the compute hosts '
+                                     'from Nova.'))
+        return []
+    try:
+        ops = api.watcher(request)
+        audits, plans = ops.latest_audits(), ops.plans_by_audit()
+    except Exception:
+        exceptions.handle(request, _('Unable to read the maintenance '
+                                     'audits from Watcher.'))
+        audits, plans = {}, {}
+    return maintenance_hosts.host_rows(nova.services, nova.guests_on,
+                                       audits, plans)
+
+
+def _one_node(nodes):
+    return nodes[0] if len(nodes) == 1 else None
+
+
+def _nova(request):
+    try:
+        return api.NovaView(request)
+    except Exception:
+        exceptions.handle(request, _('Unable to read servers from Nova; '
+                                     'guests are shown by UUID.'))
+        return None
+
+
+def _guest_lookup(nova):
+    return nova.guest if nova is not None else (lambda uuid: None)
+
+
+class IndexView(tables.DataTableView):
+    table_class = maintenance_tables.HostsTable
+    template_name = 'host_maintenance/index.html'
+    page_title = _("Host Maintenance")
+
+    def get_data(self):
+        return load_hosts(self.request)
+
+
+class MaintenanceFormView(forms.ModalFormView):
+    cancel_url = reverse_lazy(INDEX_URL)
+    url = None
+    title = None
+
+    def hosts(self):
+        source = self.request.POST if self.request.method == 'POST' \
+            else self.request.GET
+        if source.get('hosts'):
+            return [h for h in source['hosts'].split(',') if h]
+        return source.getlist('host')
+
+    def get(self, request, *args, **kwargs):
+        if not self.hosts():
+            messages.error(request, _('Choose at least one compute host.'))
+            return shortcuts.redirect(INDEX_URL)
+        return super().get(request, *args, **kwargs)
+
+    def get_initial(self):
+        return {'hosts': ','.join(self.hosts())}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context['hosts'] = self.hosts()
+        context['submit_url'] = reverse(self.url)
+        return context
+
+    @property
+    def page_title(self):
+        return '%s: %s' % (self.title, ', '.join(self.hosts()))
+
+    def get_success_url_from_handled(self, audit):
+        return reverse(maintenance_tables.AUDIT_URL, args=[audit['uuid']])
+
+
+class EnterView(MaintenanceFormView):
+    form_class = maintenance_forms.EnterForm
+    template_name = 'host_maintenance/enter.html'
+    modal_id = 'enter_maintenance_modal'
+    submit_label = _("Plan the drain")
+    url = maintenance_tables.ENTER_URL
+    title = _("Enter Maintenance")
+
+
+class ExitView(MaintenanceFormView):
+    form_class = maintenance_forms.ExitForm
+    template_name = 'host_maintenance/exit.html'
+    modal_id = 'exit_maintenance_modal'
+    submit_label = _("Plan the return")
+    url = maintenance_tables.EXIT_URL
+    title = _("Exit Maintenance")
+
+
+def plan_context(ops, nova, audit, plan):
+    """What the review and results pages both show of a plan."""
+    nodes = watcher_ops.audit_nodes(audit)
+    actions = ops.actions_of(plan['uuid'])
+    node = _one_node(nodes)
+    guest = _guest_lookup(nova)
+    return {
+        'plan': plan,
+        'nodes': nodes,
+        'actions': actions,
+        'steps': [[row[c] for c in render.PLAN_COLUMNS]
+                  for row in render.plan_rows(actions, guest, node)],
+        'step_columns': render.PLAN_COLUMNS,
+        'indicators': render.indicators(plan),
+        'results': render.result_rows(actions, guest, plan['state'], node),
+    }
+
+
+class ReviewView(generic.TemplateView):
+    """An audit's outcome: its plan to approve or discard, or the
+    sentence with which the strategy refused."""
+
+    template_name = 'host_maintenance/review.html'
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        ops = api.watcher(self.request)
+        try:
+            audit = ops.audit(kwargs['audit_id'])
+        except Exception:
+            exceptions.handle(self.request, _('Unable to read audit %s.')
+                              % kwargs['audit_id'],
+                              redirect=reverse(INDEX_URL))
+        nodes = watcher_ops.audit_nodes(audit)
+        context.update(
+            audit=audit, nodes=nodes, hosts=', '.join(nodes),
+            verb=VERBS.get(audit.get('strategy_name'), audit.get(
+                'strategy_name')),
+            page_title=_('Plan review: %s') % ', '.join(nodes),
+            refresh=audit['state'] not in watcher_ops.AUDIT_FINAL
+            and REFRESH_SECONDS)
+        if audit['state'] == 'SUCCEEDED':
+            plan = ops.plan_of(audit['uuid'])
+            if plan is not None:
+                context.update(plan_context(ops, _nova(self.request), audit,
+                                            plan))
+                context['results_url'] = reverse(
+                    maintenance_tables.PLAN_URL, args=[plan['uuid']])
+        elif audit['state'] in watcher_ops.AUDIT_FINAL:
+            context['refusal'] = audit.get('status_message') or _(
+                'Watcher gave no reason; see the decision-engine log.')
+        return context
+
+    def post(self, request, audit_id):
+        ops = api.watcher(request)
+        plan_id = request.POST.get('plan', '')
+        try:
+            if request.POST.get('action') == 'approve':
+                ops.start_plan(plan_id)
+                messages.success(request, _('Action plan %s approved and '
+                                            'started.') % plan_id)
+                return shortcuts.redirect(maintenance_tables.PLAN_URL,
+                                          plan_id)
+            if request.POST.get('action') == 'discard':
+                ops.cancel_plan(plan_id)
+                messages.info(request, _('Action plan %s discarded: nothing '
+                                         'was changed.') % plan_id)
+                return shortcuts.redirect(INDEX_URL)
+        except Exception as error:  # noqa: BLE001 - watcherclient errors
+            messages.error(request, _('Watcher refused to change action '
+                                      'plan %(plan)s: %(error)s')
+                           % {'plan': plan_id, 'error': error})
+        return shortcuts.redirect(maintenance_tables.AUDIT_URL, audit_id)
+
+
+class ResultsView(generic.TemplateView):
+    """One row per guest of a plan, reloaded while the plan runs, and
+    the nodes' state at the end."""
+
+    template_name = 'host_maintenance/results.html'
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        ops = api.watcher(self.request)
+        try:
+            plan = ops.plan(kwargs['plan_id'])
+            audit = ops.audit(plan['audit_uuid'])
+        except Exception:
+            exceptions.handle(self.request, _('Unable to read action plan '
+                                              '%s.') % kwargs['plan_id'],
+                              redirect=reverse(INDEX_URL))
+        nova = _nova(self.request)
+        context.update(plan_context(ops, nova, audit, plan))
+        nodes = context['nodes']
+        running = plan['state'] not in watcher_ops.PLAN_FINAL
+        results = context['results']
+        failures = render.failed(results)
+        context.update(
+            audit=audit, hosts=', '.join(nodes),
+            verb=VERBS.get(audit.get('strategy_name'), audit.get(
+                'strategy_name')),
+            page_title=_('Maintenance results: %s') % ', '.join(nodes),
+            refresh=running and REFRESH_SECONDS,
+            result_columns=RESULT_COLUMNS,
+            result_rows=[[row[c] for c in render.RESULT_COLUMNS]
+                         for row in results],
+            failures=failures,
+            progress=render.progress_counts(context['actions']),
+            running=running,
+            current=running and render.current_step(
+                context['actions'], _guest_lookup(nova)),
+            node_states=[] if running else self.node_states(nova, nodes))
+        return context
+
+    @staticmethod
+    def node_states(nova, nodes):
+        states = []
+        for node in nodes:
+            service = nova.service(node) if nova is not None else None
+            left = nova.guests_on(node) if nova is not None else None
+            states.append({
+                'host': node,
+                'service': maintenance_hosts.service_text(
+                    service.status, service.disabled_reason)
+                if service else _('unknown'),
+                'state': service.state if service else _('unknown'),
+                'guests': _('unknown') if left is None else ', '.join(
+                    g['name'] for g in left) or _('none'),
+            })
+        return states
