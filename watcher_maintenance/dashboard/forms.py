@@ -121,8 +121,8 @@ class EnterForm(MaintenanceForm):
 
 
 class ExitForm(MaintenanceForm):
-    return_guests = forms.ThemableChoiceField(
-        label=_("Return guests"),
+    return_guests = forms.ChoiceField(
+        label=_("Return guests"), widget=forms.RadioSelect(),
         choices=[(restore.NONE, _("None: only enable the host")),
                  (restore.DRAINED,
                   _("Drained: move back the guests the last drain moved "

@@ -26,12 +26,16 @@ class EnterMaintenance(tables.LinkAction):
     def get_link_url(self, datum=None):
         return with_hosts(self.url, [datum.host])
 
+    def allowed(self, request, datum=None):
+        return datum is None or not datum.in_maintenance
+
 
 class EnterMaintenanceSelected(tables.Action):
     """Drain the selected hosts together, in one audit."""
 
     name = 'enter_selected'
     verbose_name = _("Enter Maintenance")
+    verbose_name_plural = _("Enter Maintenance")
     icon = 'wrench'
     classes = ('btn-primary',)
     requires_input = True
@@ -92,6 +96,7 @@ class HostsTable(tables.DataTable):
         name = 'compute_hosts'
         verbose_name = _("Compute Hosts")
         table_actions = (EnterMaintenanceSelected,)
+        multi_select = True
         row_actions = (EnterMaintenance, ExitMaintenance)
 
     def get_object_id(self, datum):

@@ -138,7 +138,7 @@ def plan_context(ops, nova, audit, plan):
     return {
         'plan': plan,
         'nodes': nodes,
-        'actions': actions,
+        'plan_actions': actions,
         'steps': [[row[c] for c in render.PLAN_COLUMNS]
                   for row in render.plan_rows(actions, guest, node)],
         'step_columns': render.PLAN_COLUMNS,
@@ -236,10 +236,10 @@ class ResultsView(generic.TemplateView):
             result_rows=[[row[c] for c in render.RESULT_COLUMNS]
                          for row in results],
             failures=failures,
-            progress=render.progress_counts(context['actions']),
+            progress=render.progress_counts(context['plan_actions']),
             running=running,
             current=running and render.current_step(
-                context['actions'], _guest_lookup(nova)),
+                context['plan_actions'], _guest_lookup(nova)),
             node_states=[] if running else self.node_states(nova, nodes))
         return context
 

@@ -125,11 +125,14 @@ class HostListTests(PanelTestCase):
         self.assertContains(res, 'host_drain SUCCEEDED')
         self.assertContains(res, 'href="%s"' % audit_url(audit))
         self.assertContains(res, 'href="%s"' % plan_url(plan))
+        # Enter on hosts not in maintenance; Exit on disabled ones and
+        # on those with a maintenance audit.
         self.assertContains(res, '%s?host=compute-1' % ENTER)
-        # Exit is offered on the disabled hosts, not on compute-3's
-        # neighbour that was never in maintenance... compute-1 has a
-        # maintenance audit, so it is offered there too.
+        self.assertNotContains(res, '%s?host=compute-2' % ENTER)
+        self.assertContains(res, '%s?host=compute-3' % ENTER)
+        self.assertContains(res, '%s?host=compute-1' % EXIT)
         self.assertContains(res, '%s?host=compute-2' % EXIT)
+        self.assertContains(res, '%s?host=compute-3' % EXIT)
         self.assertEqual(WATCHER_URL,
                          self.get_client.call_args.kwargs['watcher_url'])
         self.assertEqual('1.5', self.get_client.call_args.kwargs[
