@@ -55,6 +55,8 @@ class MaintenanceForm(forms.SelfHandlingForm):
 
     strategy = None
     verb = None
+    kind = None     # the modal's URL name and template
+    title = None
 
     def parameters(self, hosts, data):
         raise NotImplementedError
@@ -100,6 +102,8 @@ class EnterForm(MaintenanceForm):
 
     strategy = watcher_ops.DRAIN
     verb = 'drain'
+    kind = 'enter'
+    title = _("Enter Maintenance")
 
     def __init__(self, request, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
@@ -135,6 +139,8 @@ class ExitForm(MaintenanceForm):
 
     strategy = watcher_ops.RESTORE
     verb = 'bring back'
+    kind = 'exit'
+    title = _("Exit Maintenance")
 
     def parameters(self, hosts, data):
         return restore_parameters(hosts, data)

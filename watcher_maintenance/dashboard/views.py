@@ -24,8 +24,13 @@ from watcher_maintenance.dashboard import tables as maintenance_tables
 INDEX_URL = 'horizon:admin:host_maintenance:index'
 # Seconds between reloads of a page whose audit or plan is still running.
 REFRESH_SECONDS = 3
-RESULT_COLUMNS = ('guest', 'project', 'from', 'to', 'live/cold', 'result',
-                  'message')
+STEP_COLUMNS = (_('Step'), _('Action'), _('Guest / target'), _('From → To'),
+                _('How'))
+INDICATOR_COLUMNS = (_('Indicator'), _('Value'), _('Description'))
+RESULT_COLUMNS = (_('Guest'), _('Project'), _('From'), _('To'),
+                  _('Live/cold'), _('Result'), _('Message'))
+NODE_COLUMNS = (_('Host'), _('Service Status'), _('State'),
+                _('Guests still on it'))
 VERBS = {watcher_ops.DRAIN: _('Enter maintenance'),
          watcher_ops.RESTORE: _('Exit maintenance')}
 
@@ -77,9 +82,17 @@ class IndexView(tables.DataTableView):
 
 
 class MaintenanceFormView(forms.ModalFormView):
+    """The Enter or Exit modal; its form class says which."""
+
     cancel_url = reverse_lazy(INDEX_URL)
-    url = None
-    title = None
+
+    @property
+    def template_name(self):
+        return 'host_maintenance/%s.html' % self.form_class.kind
+
+    @property
+    def url(self):
+        return 'horizon:admin:host_maintenance:%s' % self.form_class.kind
 
     def hosts(self):
         source = self.request.POST if self.request.method == 'POST' \
@@ -105,7 +118,7 @@ class MaintenanceFormView(forms.ModalFormView):
 
     @property
     def page_title(self):
-        return '%s: %s' % (self.title, ', '.join(self.hosts()))
+        return '%s: %s' % (self.form_class.title, ', '.join(self.hosts()))
 
     def get_success_url_from_handled(self, audit):
         return reverse(maintenance_tables.AUDIT_URL, args=[audit['uuid']])
@@ -113,20 +126,18 @@ class MaintenanceFormView(forms.ModalFormView):
 
 class EnterView(MaintenanceFormView):
     form_class = maintenance_forms.EnterForm
-    template_name = 'host_maintenance/enter.html'
-    modal_id = 'enter_maintenance_modal'
     submit_label = _("Plan the drain")
-    url = maintenance_tables.ENTER_URL
-    title = _("Enter Maintenance")
 
 
 class ExitView(MaintenanceFormView):
     form_class = maintenance_forms.ExitForm
-    template_name = 'host_maintenance/exit.html'
-    modal_id = 'exit_maintenance_modal'
     submit_label = _("Plan the return")
-    url = maintenance_tables.EXIT_URL
-    title = _("Exit Maintenance")
+
+
+def _step(row):
+    moves = row['from'] or row['to']
+    return [row['step'], row['action'], row['target'],
+            '%s → %s' % (row['from'], row['to']) if moves else '', row['how']]
 
 
 def plan_context(ops, nova, audit, plan):
@@ -139,37 +150,61 @@ def plan_context(ops, nova, audit, plan):
         'plan': plan,
         'nodes': nodes,
         'plan_actions': actions,
-        'steps': [[row[c] for c in render.PLAN_COLUMNS]
-                  for row in render.plan_rows(actions, guest, node)],
-        'step_columns': render.PLAN_COLUMNS,
-        'indicators': render.indicators(plan),
+        'steps': [_step(row) for row in render.plan_rows(actions, guest,
+                                                         node)],
+        'step_columns': STEP_COLUMNS,
+        'indicators': [[i['name'], ('%s %s' % (i['value'], i['unit'])).strip(),
+                        i['description']] for i in render.indicators(plan)],
+        'indicator_columns': INDICATOR_COLUMNS,
         'results': render.result_rows(actions, guest, plan['state'], node),
     }
 
 
-class ReviewView(generic.TemplateView):
+class MaintenancePage(generic.TemplateView):
+    """A page about one maintenance audit and its plan."""
+
+    title = None
+
+    def read(self, kind, read, uuid):
+        """``read(uuid)`` from Watcher, or back to the host list with a
+        message."""
+        try:
+            return read(uuid)
+        except Exception:
+            exceptions.handle(self.request, _('Unable to read %(kind)s '
+                                              '%(uuid)s.')
+                              % {'kind': kind, 'uuid': uuid},
+                              redirect=reverse(INDEX_URL))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(self.page(api.watcher(self.request), **kwargs))
+        return context
+
+    def page(self, ops, **kwargs):
+        """The page's own context."""
+        raise NotImplementedError
+
+    def about(self, audit):
+        nodes = watcher_ops.audit_nodes(audit)
+        strategy = audit.get('strategy_name')
+        return {'audit': audit, 'nodes': nodes, 'hosts': ', '.join(nodes),
+                'verb': VERBS.get(strategy, strategy),
+                'page_title': self.title % ', '.join(nodes)}
+
+
+class ReviewView(MaintenancePage):
     """An audit's outcome: its plan to approve or discard, or the
     sentence with which the strategy refused."""
 
     template_name = 'host_maintenance/review.html'
+    title = _('Plan review: %s')
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        ops = api.watcher(self.request)
-        try:
-            audit = ops.audit(kwargs['audit_id'])
-        except Exception:
-            exceptions.handle(self.request, _('Unable to read audit %s.')
-                              % kwargs['audit_id'],
-                              redirect=reverse(INDEX_URL))
-        nodes = watcher_ops.audit_nodes(audit)
-        context.update(
-            audit=audit, nodes=nodes, hosts=', '.join(nodes),
-            verb=VERBS.get(audit.get('strategy_name'), audit.get(
-                'strategy_name')),
-            page_title=_('Plan review: %s') % ', '.join(nodes),
-            refresh=audit['state'] not in watcher_ops.AUDIT_FINAL
-            and REFRESH_SECONDS)
+    def page(self, ops, audit_id):
+        audit = self.read(_('audit'), ops.audit, audit_id)
+        context = self.about(audit)
+        context['refresh'] = audit['state'] not in \
+            watcher_ops.AUDIT_FINAL and REFRESH_SECONDS
         if audit['state'] == 'SUCCEEDED':
             plan = ops.plan_of(audit['uuid'])
             if plan is not None:
@@ -204,33 +239,24 @@ class ReviewView(generic.TemplateView):
         return shortcuts.redirect(maintenance_tables.AUDIT_URL, audit_id)
 
 
-class ResultsView(generic.TemplateView):
+class ResultsView(MaintenancePage):
     """One row per guest of a plan, reloaded while the plan runs, and
     the nodes' state at the end."""
 
     template_name = 'host_maintenance/results.html'
+    title = _('Maintenance results: %s')
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        ops = api.watcher(self.request)
-        try:
-            plan = ops.plan(kwargs['plan_id'])
-            audit = ops.audit(plan['audit_uuid'])
-        except Exception:
-            exceptions.handle(self.request, _('Unable to read action plan '
-                                              '%s.') % kwargs['plan_id'],
-                              redirect=reverse(INDEX_URL))
+    def page(self, ops, plan_id):
+        plan = self.read(_('action plan'), ops.plan, plan_id)
+        audit = self.read(_('audit'), ops.audit, plan['audit_uuid'])
         nova = _nova(self.request)
-        context.update(plan_context(ops, nova, audit, plan))
+        context = plan_context(ops, nova, audit, plan)
+        context.update(self.about(audit))
         nodes = context['nodes']
         running = plan['state'] not in watcher_ops.PLAN_FINAL
         results = context['results']
         failures = render.failed(results)
         context.update(
-            audit=audit, hosts=', '.join(nodes),
-            verb=VERBS.get(audit.get('strategy_name'), audit.get(
-                'strategy_name')),
-            page_title=_('Maintenance results: %s') % ', '.join(nodes),
             refresh=running and REFRESH_SECONDS,
             result_columns=RESULT_COLUMNS,
             result_rows=[[row[c] for c in render.RESULT_COLUMNS]
@@ -240,6 +266,7 @@ class ResultsView(generic.TemplateView):
             running=running,
             current=running and render.current_step(
                 context['plan_actions'], _guest_lookup(nova)),
+            node_columns=NODE_COLUMNS,
             node_states=[] if running else self.node_states(nova, nodes))
         return context
 
@@ -249,13 +276,13 @@ class ResultsView(generic.TemplateView):
         for node in nodes:
             service = nova.service(node) if nova is not None else None
             left = nova.guests_on(node) if nova is not None else None
-            states.append({
-                'host': node,
-                'service': maintenance_hosts.service_text(
+            states.append([
+                node,
+                maintenance_hosts.service_text(
                     service.status, service.disabled_reason)
                 if service else _('unknown'),
-                'state': service.state if service else _('unknown'),
-                'guests': _('unknown') if left is None else ', '.join(
+                service.state if service else _('unknown'),
+                _('unknown') if left is None else ', '.join(
                     g['name'] for g in left) or _('none'),
-            })
+            ])
         return states

@@ -129,7 +129,7 @@ def chrome():
     options = webdriver.ChromeOptions()
     options.binary_location = _which(CHROMIUM)
     for argument in ('--headless=new', '--no-sandbox',
-                     '--disable-dev-shm-usage', '--window-size=1400,1000',
+                     '--disable-dev-shm-usage', '--window-size=1400,1250',
                      '--disable-gpu'):
         options.add_argument(argument)
     return webdriver.Chrome(options=options, service=webdriver.ChromeService(

@@ -37,6 +37,15 @@ class MaintenanceInTheBrowser(browser.BrowserTestCase):
             timeout=browser.PLAN_TIMEOUT,
             message='the plan did not end in %d s' % browser.PLAN_TIMEOUT)
 
+    def open_modal(self, host, status, action):
+        """From the host list, the row action's modal for this host."""
+        self.open(INDEX)
+        self.wait(lambda d: self.host_row(host))
+        self.assertEqual(status, self.host_cells(host)['Service Status'])
+        self.host_row(host).find_element(By.LINK_TEXT, action).click()
+        self.wait(lambda d: self.find('.modal-footer .btn-primary')
+                  .is_displayed())
+
     def submit_modal(self):
         self.find('.modal-footer .btn-primary').click()
 
@@ -46,15 +55,8 @@ class MaintenanceInTheBrowser(browser.BrowserTestCase):
                   self.selenium.current_url)
 
     def test_enter_maintenance_review_approve_and_follow(self):
-        self.open(INDEX)
-        self.wait(lambda d: self.host_row('compute-1'))
-        self.assertEqual('Enabled',
-                         self.host_cells('compute-1')['Service Status'])
-        self.host_row('compute-1').find_element(
-            By.LINK_TEXT, 'Enter Maintenance').click()
+        self.open_modal('compute-1', 'Enabled', 'Enter Maintenance')
         # The modal: the drain's main choices.
-        self.wait(lambda d: self.find('.modal #id_max_parallel_migrations')
-                  .is_displayed())
         self.assertEqual(
             ['', 'compute-2', 'compute-3'],
             [o.get_attribute('value') for o in Select(
@@ -62,6 +64,7 @@ class MaintenanceInTheBrowser(browser.BrowserTestCase):
         parallel = self.find('.modal #id_max_parallel_migrations')
         parallel.clear()
         parallel.send_keys('2')
+        self.screenshot('dashboard-enter-modal.png')
         self.submit_modal()
 
         # The review: the plan Watcher made, guest by guest.
@@ -128,15 +131,8 @@ class MaintenanceInTheBrowser(browser.BrowserTestCase):
                          if a['action_type'] == 'migrate')
         self.assertIn('cache-1', drained)
 
-        self.open(INDEX)
-        self.wait(lambda d: self.host_row('compute-3'))
-        self.assertEqual('In maintenance',
-                         self.host_cells('compute-3')['Service Status'])
         # In maintenance, Exit is the row's first action.
-        self.host_row('compute-3').find_element(
-            By.LINK_TEXT, 'Exit Maintenance').click()
-        self.wait(lambda d: self.find('.modal-footer .btn-primary')
-                  .is_displayed())
+        self.open_modal('compute-3', 'In maintenance', 'Exit Maintenance')
         # Horizon's theme hides the radio itself behind its label.
         radio = self.find('.modal input[name="return_guests"]'
                           '[value="drained"]')
@@ -149,8 +145,8 @@ class MaintenanceInTheBrowser(browser.BrowserTestCase):
         shown = [row for row in self.rows('#plan-steps tr.plan-step')
                  if row[1] == 'migrate']
         self.assertEqual(drained, sorted(row[2] for row in shown))
-        self.assertEqual({'→ compute-3'}, {row[3][-len('→ compute-3'):]
-                                          for row in shown})
+        self.assertEqual({'compute-3'},
+                         {row[3].split(' → ')[1] for row in shown})
         self.find('#approve-plan').click()
         self.watch_results()
         self.assertEqual('SUCCEEDED', self.text('#results-plan-state'))

@@ -230,8 +230,8 @@ class ReviewTests(PanelTestCase):
         audit, plan = self.drained()
         res = self.client.get(audit_url(audit))
         self.assertEqual(
-            [[2, 'migrate', 'web-1', 'compute-1', 'compute-3', 'live'],
-             [3, 'migrate', 'web-2', 'compute-1', 'compute-3', 'cold']],
+            [[2, 'migrate', 'web-1', 'compute-1 → compute-3', 'live'],
+             [3, 'migrate', 'web-2', 'compute-1 → compute-3', 'cold']],
             [row for row in res.context['steps'] if row[1] == 'migrate'])
         self.assertContains(res, 'compute-1 → compute-3')
         self.assertContains(res, 'Guests live-migrated')
@@ -292,8 +292,7 @@ class ResultsTests(PanelTestCase):
                          [row[5] for row in res.context['result_rows']])
         self.assertContains(res, 'Done: every one of the 2 guest actions '
                                  'succeeded.')
-        self.assertEqual([{'host': 'compute-1', 'service': 'In maintenance',
-                           'state': 'up', 'guests': 'none'}],
+        self.assertEqual([['compute-1', 'In maintenance', 'up', 'none']],
                          res.context['node_states'])
 
     def test_failed_plan_says_which_guest_and_why(self):
@@ -309,7 +308,7 @@ class ResultsTests(PanelTestCase):
             res.context['result_rows'][1])
         self.assertContains(res, 'The plan ended FAILED: 1 of 2 guest '
                                  'actions failed or did not run.')
-        self.assertEqual('web-2', res.context['node_states'][0]['guests'])
+        self.assertEqual('web-2', res.context['node_states'][0][3])
 
 
 class ExitTests(PanelTestCase):
@@ -344,3 +343,45 @@ class ExitTests(PanelTestCase):
         self.assertContains(res, 'Exit maintenance')
         self.assertContains(res, 'compute-3 → compute-2')
         self.assertContains(res, 'id="approve-plan"')
+
+
+class HypervisorsPage(PanelTestCase):
+
+    def hypervisors_page(self):
+        """Admin -> Compute -> Hypervisors, its own reads patched."""
+        self._patch('openstack_dashboard.api.nova.hypervisor_list',
+                    return_value=self.hypervisors.list())
+        self._patch('openstack_dashboard.api.nova.hypervisor_stats',
+                    return_value=self.hypervisors.stats)
+        self._patch('openstack_dashboard.api.placement.get_providers',
+                    return_value=[])
+        return self.client.get(reverse('horizon:admin:hypervisors:index'))
+
+
+class HypervisorsTabTests(HypervisorsPage):
+    """Admin -> Hypervisors gets a Maintenance tab through EXTRA_TABS."""
+
+    def test_maintenance_tab_lists_the_hosts_with_their_actions(self):
+        audit, plan = self.drained('SUCCEEDED', 'SUCCEEDED')
+        self.services[0] = fakes.in_maintenance('compute-1')
+        res = self.hypervisors_page()
+        tab = res.context['tab_group'].get_tab('maintenance')
+        self.assertIsNotNone(tab)
+        table = tab._tables['compute_hosts']
+        self.assertEqual(['compute-1', 'compute-2', 'compute-3'],
+                         [row.host for row in table.data])
+        self.assertContains(res, 'In maintenance')
+        self.assertContains(res, 'href="%s"' % plan_url(plan))
+        self.assertEqual(['exit'], [a.name for a in table.get_row_actions(
+            table.data[0])])
+        self.assertContains(res, '%s?host=compute-3' % ENTER)
+
+
+class HypervisorsTabWithoutWatcherTests(HypervisorsPage):
+    with_watcher = False
+
+    def test_no_maintenance_tab_without_watcher(self):
+        res = self.hypervisors_page()
+        self.assertEqual(200, res.status_code)
+        self.assertIsNone(res.context['tab_group'].get_tab('maintenance'))
+        self.get_client.assert_not_called()
