@@ -36,6 +36,7 @@ import statistics
 import sys
 
 from watcher_maintenance.planning import drain
+from watcher_maintenance.planning.options import DrainOptions
 from watcher_maintenance.planning.inventory import Guest
 from watcher_maintenance.planning.inventory import Host
 from watcher_maintenance.planning.inventory import Resources
@@ -154,7 +155,7 @@ def host_drain(guests, hosts, placement):
                                   used=Resources(*_sub(cap, free))))
     planner_guests = [Guest('g%d' % i, 'g%d' % i, 'active', Resources(*g))
                       for i, g in enumerate(guests)]
-    options = drain.DrainOptions(placement=placement, use_spare_nodes=False)
+    options = DrainOptions(placement=placement, use_spare_nodes=False)
     try:
         plan = drain.plan_drain(NODE, planner_guests,
                                 drain.HostList(planner_hosts), options)

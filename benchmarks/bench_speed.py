@@ -6,7 +6,10 @@ Upstream runs without a backup node: that is its capacity-blind path,
 which leaves every placement to nova-scheduler at execution time.
 
 Also measured: how host_drain's time grows with the number of guests on
-the drained node, on the largest cloud.
+the drained node, on the largest cloud; and what server groups cost,
+with each guest of the node paired with a soft-anti-affinity partner on
+another host, against the same drain without groups (target: within
+``GROUP_TARGET``).
 
     python -m benchmarks.bench_speed [--quick]
 """
@@ -20,11 +23,15 @@ import sys
 import time
 
 from benchmarks import cluster
+from watcher_maintenance import names
 
 FULL_HOSTS = (100, 300, 1000, 3000, 10000)
 QUICK_HOSTS = (100, 1000, 10000)
 FULL_NODE_GUESTS = (10, 20, 50, 100, 200, 500)
 QUICK_NODE_GUESTS = (20, 100, 500)
+GROUP_NODE_GUESTS = (20, 500)
+# Server groups may cost this much over the same drain without them.
+GROUP_TARGET = 1.2
 
 
 def _repeats(hosts, quick):
@@ -39,7 +46,7 @@ def check_plan(model, strategy, node_name):
     free = {}
     instances = {i.uuid: i for i in model.get_node_instances(node)}
     moves = [a for a in strategy.solution.actions
-             if a['action_type'] == 'migrate']
+             if a['action_type'] == names.MIGRATE]
     if len(moves) != len(instances):
         raise AssertionError('host_drain moved %d of %d guests' % (
             len(moves), len(instances)))
@@ -92,6 +99,45 @@ def compare(model, guests, repeats, params=None):
                                         for t in times[upstream_cls]]}
 
 
+def compare_groups(builder, repeats):
+    """Median times (ms) of host_drain with and without server groups,
+    alternating in one process; groups are checked to be kept."""
+    drain_cls, _ = cluster.strategies()
+    params = {'maintenance_node': cluster.NODE_NAME}
+    groups = cluster.partner_groups(builder)
+    model = builder.model
+    _, strategy = cluster.time_execute(drain_cls, model, params, groups)
+    check_plan(model, strategy, cluster.NODE_NAME)
+    partners = {g['members'][0]: g['members'][1] for g in groups}
+    split = sum(
+        1 for a in strategy.solution.actions
+        if a['action_type'] == names.MIGRATE
+        and a['input_parameters']['destination_node'] !=
+        model.get_node_by_instance_uuid(
+            partners[a['input_parameters']['resource_id']]).hostname)
+    times = {True: [], False: []}
+    for i in range(repeats):
+        for with_groups in ((True, False) if i % 2 == 0 else (False, True)):
+            # Each run starts from a collected heap, so that neither pays
+            # for the other's garbage.
+            gc.collect()
+            gc.disable()
+            try:
+                elapsed, _ = cluster.time_execute(
+                    drain_cls, model, params, groups if with_groups else ())
+            finally:
+                gc.enable()
+            times[with_groups].append(elapsed * 1000)
+    grouped = statistics.median(times[True])
+    plain = statistics.median(times[False])
+    return {'node_guests': len(groups), 'repeats': repeats,
+            'with_groups_ms': round(grouped, 2),
+            'without_groups_ms': round(plain, 2),
+            'ratio': round(grouped / plain, 3),
+            'within_target': grouped / plain <= GROUP_TARGET,
+            'partners_apart': split}
+
+
 def run(quick=False, log=print):
     sizes = QUICK_HOSTS if quick else FULL_HOSTS
     node_guests = QUICK_NODE_GUESTS if quick else FULL_NODE_GUESTS
@@ -121,7 +167,19 @@ def run(quick=False, log=print):
             'host_maintenance %8.1f ms' % (count, sizes[-1],
                                            row['host_drain_ms'],
                                            row['host_maintenance_ms']))
-    return {'by_hosts': by_hosts, 'by_node_guests': by_node_guests}
+    with_groups = []
+    for count in GROUP_NODE_GUESTS:
+        cluster.replace_drain_node(builder, count)
+        row = compare_groups(builder, 5 if quick else 11)
+        row.update(hosts=sizes[-1])
+        with_groups.append(row)
+        log('server groups, node guests=%-4d (hosts=%d) with %8.1f ms  '
+            'without %8.1f ms  ratio %.2f%s' % (
+                count, sizes[-1], row['with_groups_ms'],
+                row['without_groups_ms'], row['ratio'],
+                '' if row['within_target'] else '  OVER TARGET'))
+    return {'by_hosts': by_hosts, 'by_node_guests': by_node_guests,
+            'with_groups': with_groups, 'group_target': GROUP_TARGET}
 
 
 def main(argv=None):

@@ -146,14 +146,33 @@ def replace_drain_node(builder: ClusterBuilder, guests: int):
 
 # -- running strategies outside the decision engine -------------------------
 
-def _strategy(cls, model, params):
+def partner_groups(builder: ClusterBuilder, policy='soft-anti-affinity'):
+    """One two-member server group per guest on the node to drain, its
+    partner a guest on another host, as Nova's API lists them."""
+    model = builder.model
+    node = model.get_node_by_name(NODE_NAME)
+    others = sorted(uuid for uuid, instance
+                    in model.get_all_instances().items()
+                    if model.get_node_by_instance_uuid(uuid).hostname
+                    != NODE_NAME)
+    groups = []
+    for index, instance in enumerate(sorted(
+            model.get_node_instances(node), key=lambda i: i.uuid)):
+        partner = others[builder.rng.randrange(len(others))]
+        groups.append({'id': 'sg-%d' % index, 'name': 'pair-%d' % index,
+                       'policy': policy,
+                       'members': [instance.uuid, partner]})
+    return groups
+
+
+def _strategy(cls, model, params, groups=()):
     strategy = cls(config=mock.Mock(), osc=mock.Mock())
     strategy._compute_model = model
     strategy.input_parameters = params
     if hasattr(strategy, '_server_group_records'):
         # host_drain lists Nova's server groups (one API call, outside
-        # the planning measured here); the synthetic cloud has none.
-        strategy._server_group_records = list
+        # the planning measured here).
+        strategy._server_group_records = lambda: list(groups)
     if hasattr(strategy, '_compute_services'):
         # Its one listing of Nova's compute services, likewise.
         strategy._compute_services = list
@@ -170,13 +189,14 @@ def _strategy(cls, model, params):
     return strategy
 
 
-def time_execute(cls, model, params):
+def time_execute(cls, model, params, groups=()):
     """Seconds one ``do_execute`` takes, and the strategy afterwards.
 
     The decision engine hands each audit a model whose resource cache was
-    just invalidated; so does this.
+    just invalidated; so does this. ``groups`` are the server groups Nova
+    would list.
     """
-    strategy = _strategy(cls, model, dict(params))
+    strategy = _strategy(cls, model, dict(params), groups)
     model.invalidate_resource_cache()
     start = time.perf_counter()
     strategy.do_execute(audit=None)
@@ -186,5 +206,5 @@ def time_execute(cls, model, params):
 
 def strategies():
     from watcher.decision_engine.strategy.strategies import host_maintenance
-    from watcher_maintenance.watcher import strategy
-    return strategy.HostDrain, host_maintenance.HostMaintenance
+    from watcher_maintenance.watcher import drain_strategy
+    return drain_strategy.HostDrain, host_maintenance.HostMaintenance

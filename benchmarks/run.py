@@ -112,6 +112,10 @@ def render(results):
                   _ms(r['host_maintenance_ms']),
                   '%.1f' % (r['host_drain_ms'] / r['node_guests']))
                  for r in speed['by_node_guests']]
+    group_rows = [(r['node_guests'], _ms(r['with_groups_ms']),
+                   _ms(r['without_groups_ms']), '%.2f' % r['ratio'],
+                   'yes' if r['within_target'] else 'NO', r['repeats'])
+                  for r in speed.get('with_groups', [])]
     share = quality['solved_share']
     names = list(share)
     quality_rows = [(n, '%d / %d' % (quality['solved'][n],
@@ -136,6 +140,10 @@ def render(results):
                           node_rows),
         node_hosts='{:,}'.format(speed['by_node_guests'][0]['hosts'])
         if speed['by_node_guests'] else '',
+        group_table=_table(('guests on node', 'with groups ms',
+                            'without groups ms', 'ratio',
+                            'within %.1fx' % speed['group_target'],
+                            'runs each'), group_rows),
         quality_table=_table(('planner', 'solved', 'share'), quality_rows),
         gap_table=_table(('planner', 'mean gap (pp)', 'median gap (pp)',
                           'optimal'), gap_rows),
@@ -155,6 +163,7 @@ def render(results):
         drain_share='%.2f%%' % (100 * drain_share),
         seconds='%.0f' % results['seconds'],
         plot=PLOT,
+        group_target='%.1f' % speed['group_target'],
     )
     return text
 
@@ -244,6 +253,18 @@ no remaining host can rank first, which picks exactly the host a full
 comparison would.
 
 {node_table}
+
+Server groups
+-------------
+
+The same cloud, with every guest of the node in a two-member
+soft-anti-affinity group whose other member runs on another host. The
+placer keeps its bounded scan: only the hosts holding a member of the
+guest's groups are compared in full. Both drains run alternately in
+one process; the target is a ratio of at most
+{group_target}.
+
+{group_table}
 
 Plan quality
 ============

@@ -2,6 +2,8 @@
 
 from oslo_config import cfg
 
+from watcher_maintenance import names
+
 GROUP = cfg.OptGroup(
     'watcher_maintenance',
     title='Host maintenance plugin options',
@@ -10,7 +12,7 @@ GROUP = cfg.OptGroup(
 OPTS = [
     cfg.StrOpt(
         'spare_reason',
-        default='watcher_spare',
+        default=names.SPARE_REASON,
         help='Disabled reason that marks a compute host as a designated '
              'spare. host_drain may enable such a host and consolidate '
              'every guest of the drained node onto it. Hosts disabled for '

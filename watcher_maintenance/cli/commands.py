@@ -18,16 +18,19 @@ because it was not confirmed; 4 waiting timed out (Watcher carries on).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 from osc_lib.command import command
 from rich.console import Console
 
+from watcher_maintenance import names
 from watcher_maintenance import params
 from watcher_maintenance.cli import nova
 from watcher_maintenance.cli import render
 from watcher_maintenance.cli import watcher_ops
 from watcher_maintenance.cli.watcher_ops import Deadline
 from watcher_maintenance.cli.watcher_ops import TimedOut
+from watcher_maintenance.planning import options
 
 OK = 0
 FAILED = 1
@@ -36,7 +39,6 @@ TIMED_OUT = 4
 
 FORMATS = ('table', 'json', 'yaml')
 WATCHER_CLIENT = 'infra-optim'   # the client manager attribute
-MAINTAINING = 'watcher_maintaining'
 
 
 def positive_seconds(text):
@@ -146,124 +148,146 @@ class PlanCommand(MaintenanceCommand):
 
     def take_action(self, parsed_args):
         self.setup_output(parsed_args)
-        host = parsed_args.host
-        ops, reader = self.watcher(), self.nova()
         parameters = dict(parsed_args.params)
         parameters.update(self.parameters(parsed_args))
-        parameters['maintenance_node'] = host
-        document = {'host': host, 'strategy': self.strategy,
-                    'parameters': parameters, 'audit': None, 'plan': None,
-                    'indicators': [], 'actions': [], 'results': []}
-
+        parameters['maintenance_node'] = parsed_args.host
+        run = _Run(parsed_args.host, parsed_args, self.watcher(),
+                   self.nova(), {
+                       'host': parsed_args.host, 'strategy': self.strategy,
+                       'parameters': parameters, 'audit': None,
+                       'plan': None, 'indicators': [], 'actions': [],
+                       'results': []})
         try:
-            audit = ops.create_audit(self.strategy, parameters)
+            for step in (self.create_audit, self.show_plan, self.confirm,
+                         self.follow):
+                step(run)
+            return self.report(run)
+        except _Finished as end:
+            if end.emit:
+                self.emit(run.document)
+            return end.code
+
+    # -- the steps, in order; each one ends the command by raising
+    # _Finished, or hands on to the next through ``run``.
+
+    def create_audit(self, run):
+        """Create the audit and wait for the decision engine."""
+        try:
+            audit = run.ops.create_audit(self.strategy,
+                                         run.document['parameters'])
         except Exception as error:  # noqa: BLE001 - watcherclient errors
             self.error('Watcher refused the %s audit for %s: %s'
-                       % (self.strategy, host, error))
-            return FAILED
+                       % (self.strategy, run.host, error))
+            raise _Finished(FAILED, emit=False)
         self.say.print('Audit %s (%s) created for %s; waiting for the '
                        'decision engine.' % (audit['uuid'], self.strategy,
-                                             host), markup=False)
+                                             run.host), markup=False)
         try:
-            audit = ops.wait_audit(audit['uuid'], Deadline(
-                parsed_args.timeout))
+            audit = run.ops.wait_audit(audit['uuid'], Deadline(
+                run.args.timeout))
         except TimedOut as late:
             self.error('Gave up after %g s: audit %s is still %s. Watcher '
                        'carries on; see it with `openstack optimize audit '
                        'show %s`.' % (late.seconds, late.uuid, late.state,
                                       late.uuid))
-            document['audit'] = {'uuid': late.uuid, 'state': late.state}
-            self.emit(document)
-            return TIMED_OUT
-        document['audit'] = render.summary(audit)
+            run.document['audit'] = {'uuid': late.uuid, 'state': late.state}
+            raise _Finished(TIMED_OUT)
+        run.audit = audit
+        run.document['audit'] = render.summary(audit)
         if audit['state'] != 'SUCCEEDED':
             self.error('Audit %s %s: %s' % (
                 audit['uuid'], audit['state'],
                 audit.get('status_message') or 'Watcher gave no reason; '
                 'see the decision-engine log.'))
-            self.emit(document)
-            return FAILED
+            raise _Finished(FAILED)
 
-        plan = ops.plan_of(audit['uuid'])
-        if plan is None:
+    def show_plan(self, run):
+        """Show the plan the audit made, with its indicators."""
+        audit = run.audit
+        run.plan = run.ops.plan_of(audit['uuid'])
+        if run.plan is None:
             self.say.print('Audit %s succeeded without an action plan: '
                            'nothing to do for %s. %s' % (
-                               audit['uuid'], host,
+                               audit['uuid'], run.host,
                                audit.get('status_message') or ''),
                            markup=False)
-            self.emit(document)
-            return OK
-        actions = ops.actions_of(plan['uuid'])
-        rows = render.plan_rows(actions, reader.guest, host)
-        indicators = render.indicators(plan)
-        document.update(plan=render.summary(plan), indicators=indicators,
-                        actions=rows)
+            raise _Finished(OK)
+        run.actions = run.ops.actions_of(run.plan['uuid'])
+        rows = render.plan_rows(run.actions, run.reader.guest, run.host)
+        indicators = render.indicators(run.plan)
+        run.document.update(plan=render.summary(run.plan),
+                            indicators=indicators, actions=rows)
         if self.fmt == 'table':
             if audit.get('status_message'):
                 self.say.print(audit['status_message'], markup=False)
-            render.print_plan(self.out, plan, rows, indicators)
+            render.print_plan(self.out, run.plan, rows, indicators)
 
-        if parsed_args.dry_run:
+    def confirm(self, run):
+        """Stop here on --dry-run or a refusal, else start the plan."""
+        plan = run.plan
+        if run.args.dry_run:
             self.say.print('Dry run: action plan %s was not started. Start '
                            'it later with `openstack optimize actionplan '
                            'start %s`.' % (plan['uuid'], plan['uuid']),
                            markup=False)
-            self.emit(document)
-            return OK
-        if not parsed_args.yes and not self.confirm(host, plan, actions):
-            self.emit(document)
-            return NOT_CONFIRMED
+            raise _Finished(OK)
+        if not run.args.yes and not self.ask(run.host, plan, run.actions):
+            raise _Finished(NOT_CONFIRMED)
+        run.ops.start_plan(plan['uuid'])
 
-        ops.start_plan(plan['uuid'])
-        if not parsed_args.wait:
+    def follow(self, run):
+        """With --wait, follow the plan until it ends."""
+        if not run.args.wait:
             self.say.print('Action plan %s started. Follow it with '
                            '`openstack optimize maintenance show %s`.'
-                           % (plan['uuid'], host), markup=False)
-            document['plan']['state'] = 'PENDING'
-            self.emit(document)
-            return OK
-
-        reader.forget()
+                           % (run.plan['uuid'], run.host), markup=False)
+            run.document['plan']['state'] = 'PENDING'
+            raise _Finished(OK)
+        run.reader.forget()
         try:
-            with render.PlanProgress(self.err, reader.guest) as bar:
-                plan = ops.follow_plan(plan['uuid'],
-                                       Deadline(parsed_args.timeout),
-                                       on_poll=bar.update)
+            with render.PlanProgress(self.err, run.reader.guest) as bar:
+                run.plan = run.ops.follow_plan(run.plan['uuid'],
+                                               Deadline(run.args.timeout),
+                                               on_poll=bar.update)
         except TimedOut as late:
             self.error(
                 'Gave up after %g s: action plan %s is still %s and keeps '
                 'running in Watcher. Follow it with `openstack optimize '
                 'maintenance show %s`, or stop it with `openstack optimize '
                 'actionplan cancel %s`.' % (
-                    late.seconds, late.uuid, late.state, host, late.uuid))
-            document['plan']['state'] = late.state
-            self.emit(document)
-            return TIMED_OUT
+                    late.seconds, late.uuid, late.state, run.host,
+                    late.uuid))
+            run.document['plan']['state'] = late.state
+            raise _Finished(TIMED_OUT)
 
-        reader.forget()
-        actions = ops.actions_of(plan['uuid'])
-        results = render.result_rows(actions, reader.guest, plan['state'],
-                                     host)
-        document.update(plan=render.summary(plan), results=results)
+    def report(self, run):
+        """What happened to each guest, and the exit code."""
+        plan = run.plan
+        run.reader.forget()
+        actions = run.ops.actions_of(plan['uuid'])
+        results = render.result_rows(actions, run.reader.guest,
+                                     plan['state'], run.host)
+        run.document.update(plan=render.summary(plan), results=results)
         if self.fmt == 'table':
             render.print_results(self.out, 'Guests (action plan %s %s)' % (
                 plan['uuid'], plan['state']), results)
-        self.emit(document)
+        self.emit(run.document)
         failures = render.failed(results)
         if plan['state'] != 'SUCCEEDED' or failures:
             self.error('%s of %s did not complete: action plan %s %s%s; '
                        '%d of %d guest actions failed or were cancelled.' % (
-                           self.verb.capitalize(), host, plan['uuid'],
+                           self.verb.capitalize(), run.host, plan['uuid'],
                            plan['state'],
                            (' (%s)' % plan['status_message'])
                            if plan.get('status_message') else '',
                            len(failures), len(results)))
             return FAILED
         self.say.print('%s of %s done: action plan %s SUCCEEDED.' % (
-            self.verb.capitalize(), host, plan['uuid']), markup=False)
+            self.verb.capitalize(), run.host, plan['uuid']), markup=False)
         return OK
 
-    def confirm(self, host, plan, actions):
+    def ask(self, host, plan, actions):
+        """Ask on the terminal whether to start the plan."""
         stdin = self.app.stdin
         if stdin is None or not stdin.isatty():
             self.error('Not starting action plan %s: there is no terminal '
@@ -282,6 +306,30 @@ class PlanCommand(MaintenanceCommand):
         return False
 
 
+@dataclasses.dataclass
+class _Run:
+    """What the steps of enter/exit hand on to each other."""
+
+    host: str
+    args: argparse.Namespace
+    ops: watcher_ops.WatcherOps
+    reader: nova.NovaReader
+    document: dict          # the -f json|yaml document, filled as we go
+    audit: dict | None = None
+    plan: dict | None = None
+    actions: list = dataclasses.field(default_factory=list)
+
+
+class _Finished(Exception):
+    """Ends enter/exit early with an exit code, after emitting the
+    document unless ``emit`` is false."""
+
+    def __init__(self, code, emit=True):
+        super().__init__(code)
+        self.code = code
+        self.emit = emit
+
+
 class EnterMaintenance(PlanCommand):
     """Drain a compute node: disable it and move its guests away.
 
@@ -289,7 +337,7 @@ class EnterMaintenance(PlanCommand):
     and efficacy indicators, and (after confirmation) starts the plan.
     """
 
-    strategy = watcher_ops.DRAIN
+    strategy = names.DRAIN_STRATEGY
     verb = 'drain'
 
     def get_parser(self, prog_name):
@@ -313,19 +361,20 @@ class ExitMaintenance(PlanCommand):
     guests the last drain moved away.
     """
 
-    strategy = watcher_ops.RESTORE
+    strategy = names.RESTORE_STRATEGY
     verb = 'restore'
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
         parser.add_argument(
-            '--return-guests', choices=('none', 'drained'), default='none',
+            '--return-guests', choices=options.RETURN_GUESTS,
+            default=options.RETURN_NONE,
             help='"drained": migrate back the guests the last drain of '
                  'this node moved away. Default: none.')
         parser.add_argument(
             '--force', action='store_true',
             help='Enable the node even if its service was disabled for '
-                 'another reason than %s.' % MAINTAINING)
+                 'another reason than %s.' % names.MAINTAINING_REASON)
         return parser
 
     def parameters(self, parsed_args):

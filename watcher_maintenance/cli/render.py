@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 
-MIGRATE = 'migrate'
-STOP = 'stop'
-SERVICE = 'change_nova_service_state'
+from watcher_maintenance import names
+from watcher_maintenance.planning import wording
+
 SLEEP = 'sleep'
-# The maintenance planner's pause / stop-after-failure step.
-CHECKPOINT = 'maintenance_checkpoint'
-GUEST_ACTIONS = (MIGRATE, STOP)
+GUEST_ACTIONS = (names.MIGRATE, names.STOP)
 
 PLAN_COLUMNS = ('step', 'action', 'target', 'from', 'to', 'how')
 RESULT_COLUMNS = ('guest', 'project', 'from', 'to', 'live/cold', 'result',
@@ -48,18 +46,18 @@ def plan_rows(actions, guest, node=None):
         kind = action['action_type']
         row = dict.fromkeys(PLAN_COLUMNS, '')
         row.update(step=step, action=kind)
-        if kind == MIGRATE:
+        if kind == names.MIGRATE:
             row.update(action='migrate',
                        target=_name(action, guest(params.get('resource_id'))),
                        how=params.get('migration_type', ''))
             row['from'] = params.get('source_node') or node or ''
             row['to'] = params.get('destination_node') or 'scheduler'
-        elif kind == STOP:
+        elif kind == names.STOP:
             row.update(action='stop',
                        target=_name(action, guest(params.get('resource_id'))),
                        how='stop in place')
             row['from'] = node or ''
-        elif kind == SERVICE:
+        elif kind == names.CHANGE_SERVICE_STATE:
             how = params.get('state', '')
             if params.get('disabled_reason'):
                 how += ' (%s)' % params['disabled_reason']
@@ -68,7 +66,7 @@ def plan_rows(actions, guest, node=None):
         elif kind == SLEEP:
             row.update(action='pause', how='%g s' % float(
                 params.get('duration', 0)))
-        elif kind == CHECKPOINT:
+        elif kind == names.CHECKPOINT:
             duration = float(params.get('duration', 0) or 0)
             steps = ['stop if anything failed']
             if duration:
@@ -101,9 +99,9 @@ def result_rows(actions, guest, plan_state, node=None):
             'project': (nova or {}).get('project') or UNKNOWN,
             'from': params.get('source_node') or node or '',
             'to': (params.get('destination_node') or 'scheduler'
-                   if kind == MIGRATE else '-'),
+                   if kind == names.MIGRATE else '-'),
             'live/cold': (params.get('migration_type', '')
-                          if kind == MIGRATE else 'stop'),
+                          if kind == names.MIGRATE else 'stop'),
             'result': RESULTS.get(state, state.lower()),
             'message': _message(action, nova, plan_state),
         }
@@ -115,7 +113,8 @@ def _message(action, nova, plan_state):
     text = action.get('status_message') or ''
     state = action.get('state')
     if state == 'SUCCEEDED':
-        if (action['action_type'] == MIGRATE and nova and nova.get('host')
+        if (action['action_type'] == names.MIGRATE and nova
+                and nova.get('host')
                 and nova['host'] != _params(action).get(
                     'destination_node', nova['host'])):
             return 'Nova now shows it on %s' % nova['host']
@@ -141,20 +140,13 @@ def failed(results):
     return [r for r in results if r['result'] in NOT_DONE]
 
 
-def number(value):
-    """3.0 -> 3; other numbers rounded to two decimals."""
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else round(value, 2)
-    return value
-
-
 def indicators(plan):
     """``[{'name', 'value', 'unit', 'description'}]``, global ones first."""
     rows = []
     for item in list((plan or {}).get('global_efficacy') or []) + list(
             (plan or {}).get('efficacy_indicators') or []):
         rows.append({'name': item.get('name'),
-                     'value': number(item.get('value')),
+                     'value': wording.rounded(item.get('value')),
                      'unit': item.get('unit') or '',
                      'description': item.get('description') or ''})
     return rows
@@ -173,7 +165,7 @@ def current_step(actions, guest):
         return 'waiting for the applier'
     phrases = []
     for row, action in zip(plan_rows(running, guest), running):
-        if action['action_type'] == MIGRATE:
+        if action['action_type'] == names.MIGRATE:
             phrases.append('%s %s -> %s' % (row['target'], row['from'],
                                             row['to']))
         else:

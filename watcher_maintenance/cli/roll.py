@@ -26,6 +26,7 @@ import subprocess
 import time
 import uuid
 
+from watcher_maintenance import names
 from watcher_maintenance.cli import commands
 from watcher_maintenance.cli import inventory
 from watcher_maintenance.cli import render
@@ -33,6 +34,7 @@ from watcher_maintenance.cli import watcher_ops
 from watcher_maintenance.cli.watcher_ops import Deadline
 from watcher_maintenance.cli.watcher_ops import TimedOut
 from watcher_maintenance.planning import campaign as planned_campaign
+from watcher_maintenance.planning import options
 from watcher_maintenance.planning.plan import PlanningRefused
 
 HOST_COLUMNS = ('host', 'batch', 'start', 'end', 'guests moved', 'result')
@@ -103,8 +105,8 @@ class RollMaintenance(commands.OutputCommand):
                                  '"ssh {host} sudo reboot". Without it, the '
                                  'command asks you to confirm each batch '
                                  'is done.')
-        parser.add_argument('--return-guests', choices=('none', 'drained'),
-                            default='none',
+        parser.add_argument('--return-guests', choices=options.RETURN_GUESTS,
+                            default=options.RETURN_NONE,
                             help='"drained": migrate each batch\'s guests '
                                  'back when it leaves maintenance.')
         parser.add_argument('--dry-run', action='store_true',
@@ -194,7 +196,7 @@ class RollMaintenance(commands.OutputCommand):
         prefix = 'roll-%s-' % self.id
         done = set()
         for audit in self.ops.client.audit.list(
-                strategy=watcher_ops.RESTORE, detail=True, limit=0):
+                strategy=names.RESTORE_STRATEGY, detail=True, limit=0):
             audit = watcher_ops.as_dict(audit)
             if not (audit.get('name') or '').startswith(prefix):
                 continue
@@ -208,7 +210,7 @@ class RollMaintenance(commands.OutputCommand):
         # Hosts a stopped run left in maintenance go first: their drain
         # has nothing left to move, and they should not wait.
         waiting = [h for h in hosts if (self.reader.service(h) or {}).get(
-            'disabled_reason') == commands.MAINTAINING]
+            'disabled_reason') == names.MAINTAINING_REASON]
         return waiting + [h for h in hosts if h not in waiting]
 
     def precheck(self, hosts):
@@ -218,7 +220,8 @@ class RollMaintenance(commands.OutputCommand):
         try:
             return planned_campaign.plan_campaign(
                 hosts, known, guests, self.args.max_unavailable,
-                return_guests=self.args.return_guests == 'drained')
+                return_guests=self.args.return_guests ==
+                options.RETURN_DRAINED)
         except PlanningRefused as refusal:
             raise Stop('Nothing was started. %s' % refusal.message)
 
@@ -256,7 +259,7 @@ class RollMaintenance(commands.OutputCommand):
             rows[host].batch = number
             rows[host].start = _now()
             rows[host].result = 'draining'
-        plan = self.run_audit(watcher_ops.DRAIN, 'enter',
+        plan = self.run_audit(names.DRAIN_STRATEGY, 'enter',
                               {'maintenance_nodes': list(nodes)}, label)
         moved = self.moved_from(plan)
         for host in nodes:
@@ -266,7 +269,7 @@ class RollMaintenance(commands.OutputCommand):
         self.wait_up(nodes)
         for host in nodes:
             self.say.print('%s leaves maintenance' % host, markup=False)
-            self.run_audit(watcher_ops.RESTORE, 'exit-%s' % host,
+            self.run_audit(names.RESTORE_STRATEGY, 'exit-%s' % host,
                            {'maintenance_node': host,
                             'return_guests': self.args.return_guests},
                            host)
@@ -280,7 +283,7 @@ class RollMaintenance(commands.OutputCommand):
         # campaign's prefix even when a long host name is cut.
         name = 'roll-%s-%s-%s' % (self.id, uuid.uuid4().hex[:6], step)
         audit = watcher_ops.as_dict(self.ops.client.audit.create(
-            audit_type='ONESHOT', goal=watcher_ops.GOAL, strategy=strategy,
+            audit_type='ONESHOT', goal=names.GOAL, strategy=strategy,
             parameters=parameters, name=name[:63], force=True))
         try:
             audit = self.ops.wait_audit(audit['uuid'], deadline)
@@ -317,7 +320,7 @@ class RollMaintenance(commands.OutputCommand):
             return moved
         for action in self.ops.actions_of(plan['uuid']):
             params = action.get('input_parameters') or {}
-            if action['action_type'] == 'migrate' and \
+            if action['action_type'] == names.MIGRATE and \
                     action['state'] == 'SUCCEEDED':
                 source = params.get('source_node')
                 moved[source] = moved.get(source, 0) + 1

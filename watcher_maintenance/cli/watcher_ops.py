@@ -9,10 +9,8 @@ from __future__ import annotations
 import json
 import time
 
-GOAL = 'cluster_maintenance'
-DRAIN = 'host_drain'
-RESTORE = 'host_restore'
-MAINTENANCE_STRATEGIES = (DRAIN, RESTORE)
+from watcher_maintenance import names
+
 
 # Audit states after which nothing more happens to a ONESHOT audit.
 AUDIT_FINAL = ('SUCCEEDED', 'FAILED', 'CANCELLED', 'SUSPENDED')
@@ -57,7 +55,8 @@ def parents_first(actions):
     """Actions in an order where each comes after all of its parents.
 
     Watcher lists actions by id, which is not always run order; among
-    actions whose parents are all placed, the API's order is kept.
+    actions whose parents are all placed, the API's order is kept. The
+    CLI, the demo and the sandbox all show plans in this order.
     """
     known = {a['uuid'] for a in actions}
     waiting = {a['uuid']: {p for p in a.get('parents') or [] if p in known}
@@ -113,7 +112,7 @@ class WatcherOps:
         # unfinished plan's moves, so a second host can safely be
         # planned while the first one drains.
         return as_dict(self.client.audit.create(
-            audit_type='ONESHOT', goal=GOAL, strategy=strategy,
+            audit_type='ONESHOT', goal=names.GOAL, strategy=strategy,
             parameters=parameters, force=True))
 
     def audit(self, uuid):
@@ -122,7 +121,7 @@ class WatcherOps:
     def wait_audit(self, uuid, deadline):
         return self._wait('Audit', self.audit, uuid, AUDIT_FINAL, deadline)
 
-    def latest_audit(self, host, strategies=MAINTENANCE_STRATEGIES):
+    def latest_audit(self, host, strategies=names.STRATEGIES):
         """The newest audit of a maintenance strategy for this node."""
         return self.latest_audits(strategies).get(host)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from watcher_maintenance import names
 from watcher_maintenance.cli import nova
 from watcher_maintenance.cli import watcher_ops
 from watcher_maintenance.kubernetes import reconcile
@@ -104,7 +105,7 @@ class OpenStackSide:
     def create_audit(self, step, node):
         """The audit's uuid; adopts the one already under this name."""
         from watcherclient.common.apiclient import exceptions
-        fields = dict(audit_type='ONESHOT', goal=watcher_ops.GOAL,
+        fields = dict(audit_type='ONESHOT', goal=names.GOAL,
                       strategy=step.strategy, parameters=step.parameters,
                       name=step.audit_name)
         if step.force:

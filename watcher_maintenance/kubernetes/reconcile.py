@@ -22,11 +22,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 
-MAINTAINING_REASON = 'watcher_maintaining'
-AUDIT_NAME_LIMIT = 63    # Watcher's audits.name column
+from watcher_maintenance import names
 
-DRAIN = 'host_drain'
-RESTORE = 'host_restore'
+AUDIT_NAME_LIMIT = 63    # Watcher's audits.name column
+DRAIN = names.DRAIN_STRATEGY
+RESTORE = names.RESTORE_STRATEGY
 
 # Node states (the ``state`` annotation).
 PENDING = 'Pending'
@@ -264,7 +264,7 @@ def _restore(node, service, watcher, options):
         if plan is not None and plan['state'] == 'CANCELLING':
             return Step(WAIT)
         if (service.status == 'disabled'
-                and service.disabled_reason != MAINTAINING_REASON):
+                and service.disabled_reason != names.MAINTAINING_REASON):
             return Step(MARK, state=RESTORED, warning=True, message=(
                 'Uncordoned, but nova-compute on %s stays disabled: it was '
                 'disabled by someone else (reason: %s). Enable it with '

@@ -22,7 +22,8 @@ import dataclasses
 from typing import Mapping, Sequence
 
 from watcher_maintenance.planning import drain
-from watcher_maintenance.planning.drain import DrainOptions
+from watcher_maintenance.planning.options import DrainOptions
+from watcher_maintenance.planning.options import node_names
 from watcher_maintenance.planning.drain import HostList
 from watcher_maintenance.planning.inventory import Guest
 from watcher_maintenance.planning.inventory import Host
@@ -62,7 +63,7 @@ def plan_campaign(nodes: Sequence[str], hosts: Sequence[Host],
     :raises PlanningRefused: when some node cannot be drained in any
         batch, naming it, the batches before it, and what to change.
     """
-    listed = drain.node_names(tuple(nodes))
+    listed = node_names(tuple(nodes))
     if max_unavailable < 1:
         raise PlanningRefused('max_unavailable must be at least 1, not %d.'
                               % max_unavailable)

@@ -154,5 +154,13 @@ class Affinity(Constraint):
 
 
 def group_rules(groups) -> list[Constraint]:
-    """The hard server-group rules, for a drain whose guests are in groups."""
-    return [AntiAffinity(groups), Affinity(groups)]
+    """The hard server-group rules, for a drain whose guests are in groups:
+    only those of the policies present, since the placer asks every rule
+    of every host it looks at."""
+    policies = {group.policy for group in groups.hard}
+    rules: list[Constraint] = []
+    if ANTI_AFFINITY in policies:
+        rules.append(AntiAffinity(groups))
+    if AFFINITY in policies:
+        rules.append(Affinity(groups))
+    return rules

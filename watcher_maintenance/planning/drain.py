@@ -20,18 +20,20 @@ import zlib
 from typing import Iterable, Protocol, Sequence
 
 from watcher_maintenance.planning import constraints
+from watcher_maintenance.planning import decide
 from watcher_maintenance.planning import groups as server_groups_
+from watcher_maintenance.planning import ordering
 from watcher_maintenance.planning import weighers
+from watcher_maintenance.planning import wording
 from watcher_maintenance.planning.inventory import Guest
-from watcher_maintenance.planning.inventory import GuestState
 from watcher_maintenance.planning.inventory import Host
 from watcher_maintenance.planning.inventory import Resources
 from watcher_maintenance.planning.inventory import ServerGroup
 from watcher_maintenance.planning.inventory import ZERO
 from watcher_maintenance.planning.inventory import total_needs
-from watcher_maintenance.planning.placement import DEFAULT_SEARCH_BUDGET
+from watcher_maintenance.planning.options import DrainOptions
+from watcher_maintenance.planning.options import node_names
 from watcher_maintenance.planning.placement import Placer
-from watcher_maintenance.planning.placement import largest_first
 from watcher_maintenance.planning.plan import Decision
 from watcher_maintenance.planning.plan import DrainPlan
 from watcher_maintenance.planning.plan import Method
@@ -39,27 +41,10 @@ from watcher_maintenance.planning.plan import Outcome
 from watcher_maintenance.planning.plan import PlanningRefused
 from watcher_maintenance.planning.plan import ServiceChange
 
-MAINTAINING_REASON = 'watcher_maintaining'
-SPARE_REASON = 'watcher_spare'
-
 # The first look at a large cloud covers this many eligible hosts, or
 # four per guest to move if that is more; it doubles when the guests do
 # not fit, up to every host.
 FIRST_LOOK_HOSTS = 64
-
-
-@dataclasses.dataclass(frozen=True)
-class DrainOptions:
-    backup_node: str | None = None
-    use_spare_nodes: bool = True
-    placement: str = weighers.SPREAD
-    disable_live_migration: bool = False
-    disable_cold_migration: bool = False
-    live_migrate_local_disk: bool = True
-    skip_unmovable: bool = False
-    spare_reason: str = SPARE_REASON
-    maintaining_reason: str = MAINTAINING_REASON
-    search_budget: int = DEFAULT_SEARCH_BUDGET
 
 
 class HostSource(Protocol):
@@ -106,15 +91,11 @@ def plan_drain(node_name: str | Sequence[str], guests: Sequence[Guest],
 
     :raises PlanningRefused: with a sentence for the operator.
     """
-    if options.placement not in weighers.PLACEMENTS:
-        raise PlanningRefused(
-            'Unknown placement %r: use %s.' % (
-                options.placement, ' or '.join(weighers.PLACEMENTS)))
     names = node_names(node_name)
     nodes = [known_node(name, hosts) for name in names]
     label = ', '.join(names)
 
-    decisions, to_move = _decide_actions(label, guests, options)
+    decisions, to_move = decide.for_drain(label, guests, options)
     groups = server_groups_.GroupState.for_drain(names, server_groups,
                                                  to_move)
     if groups is not None and groups.hard:
@@ -140,7 +121,7 @@ def plan_drain(node_name: str | Sequence[str], guests: Sequence[Guest],
     if not to_move:
         return DrainPlan(label, Method.NOTHING_TO_MOVE,
                          tuple(decisions), tuple(service_changes),
-                         tuple(notes), names)
+                         tuple(notes), names, options)
     down = {node.name for node in nodes if not node.up}
     stuck = [g for g in to_move if (g.host or names[0]) in down]
     if stuck:
@@ -184,23 +165,8 @@ def plan_drain(node_name: str | Sequence[str], guests: Sequence[Guest],
             decision = dataclasses.replace(decision, destination=target,
                                            reason=reason)
         final.append(decision)
-    return DrainPlan(label, method, tuple(_in_plan_order(final)),
-                     tuple(service_changes), tuple(notes), names)
-
-
-def node_names(node_name: str | Sequence[str]) -> tuple[str, ...]:
-    """The nodes to drain, checked: at least one, none twice."""
-    names = (node_name,) if isinstance(node_name, str) else tuple(node_name)
-    if not names:
-        raise PlanningRefused('No node to drain was given. Name one with '
-                              'maintenance_node, or several with '
-                              'maintenance_nodes.')
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise PlanningRefused('%s is listed more than once in the nodes to '
-                              'drain. Name each node once.'
-                              % ', '.join(twice))
-    return names
+    return DrainPlan(label, method, tuple(_in_plan_order(final, options)),
+                     tuple(service_changes), tuple(notes), names, options)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -225,69 +191,13 @@ def known_node(node_name: str, hosts: HostSource) -> Host:
     return node
 
 
-def _in_plan_order(decisions: list[Decision]) -> list[Decision]:
-    moving = {g.uuid for g in largest_first(
-        [d.guest for d in decisions if d.outcome.moves])}
-    order = {g.uuid: i for i, g in enumerate(largest_first(
-        [d.guest for d in decisions]))}
-    return sorted(decisions, key=lambda d: (d.guest.uuid not in moving,
-                                            order[d.guest.uuid]))
-
-
-def _decide_actions(node_name, guests, options):
-    """One decision per guest, from its state and the options."""
-    decisions, to_move, unmovable = [], [], []
-    for guest in guests:
-        decision = _decide_one(guest, options)
-        if decision.outcome is Outcome.UNPLACEABLE:
-            unmovable.append(decision)
-            if options.skip_unmovable:
-                decision = dataclasses.replace(
-                    decision, outcome=Outcome.LEFT,
-                    reason=decision.reason + '; left on the node because '
-                    'skip_unmovable is set')
-        elif decision.outcome.moves:
-            to_move.append(guest)
-        decisions.append(decision)
-    if unmovable and not options.skip_unmovable:
-        raise PlanningRefused(
-            '%s has %d guest(s) that Watcher cannot move: %s. Bring them to '
-            'ACTIVE or SHUTOFF (or move them by hand), or set '
-            'skip_unmovable=true to leave them on the node.' % (
-                node_name, len(unmovable),
-                '; '.join('%s (%s)' % (d.guest.label, d.reason)
-                          for d in unmovable)), unmovable)
-    return decisions, to_move
-
-
-def _decide_one(guest: Guest, options: DrainOptions) -> Decision:
-    if guest.excluded:
-        return Decision(guest, Outcome.LEFT, 'excluded by the audit scope')
-    if GuestState.is_running(guest.state):
-        if options.disable_live_migration and options.disable_cold_migration:
-            return Decision(guest, Outcome.STOP,
-                            'live and cold migration are both disabled')
-        if options.disable_live_migration:
-            return Decision(guest, Outcome.COLD,
-                            'active, live migration disabled')
-        if guest.local_disk and not options.live_migrate_local_disk:
-            if options.disable_cold_migration:
-                return Decision(
-                    guest, Outcome.UNPLACEABLE,
-                    'active with a local root disk, live_migrate_local_disk '
-                    'is false and cold migration is disabled')
-            return Decision(guest, Outcome.COLD,
-                            'active with a local root disk and '
-                            'live_migrate_local_disk is false')
-        return Decision(guest, Outcome.LIVE, 'active')
-    if GuestState.is_stopped(guest.state):
-        if options.disable_cold_migration:
-            return Decision(guest, Outcome.LEFT,
-                            'stopped, and cold migration is disabled')
-        return Decision(guest, Outcome.COLD, 'stopped')
-    return Decision(guest, Outcome.UNPLACEABLE,
-                    'state %s; Watcher migrates only active or stopped '
-                    'servers' % guest.state)
+def _in_plan_order(decisions: list[Decision],
+                   options: DrainOptions) -> list[Decision]:
+    """The migrations in the run order the audit asked for, then the
+    guests that stay; the adapter and the planner keep this order."""
+    key = ordering.order_key(options.order)
+    return sorted(decisions, key=lambda d: (not d.outcome.moves,
+                                            key(d.guest)))
 
 
 def _takes_all(host: Host, guests, drained, groups=None) -> str | None:
@@ -416,7 +326,7 @@ def _capacity_refusal(node, to_move, candidates, placer, result) -> str:
     for host in candidates:
         total_free = total_free + host.free
     lines, alone_fits = [], []
-    for guest in largest_first(result.unplaced):
+    for guest in ordering.largest_first(result.unplaced):
         allowed = placer.allowed_hosts(guest, candidates)
         if not allowed:
             lines.append('%s has no allowed destination (%s)' % (
@@ -453,17 +363,14 @@ def _most_free(hosts) -> str:
     parts = []
     for i, label in enumerate(('vCPU', 'MiB RAM', 'GiB disk')):
         best = max(hosts, key=lambda h: (_dim(h.free, i), h.name))
-        parts.append('%s %s (%s)' % (_fmt(_dim(best.free, i)), label,
+        parts.append('%s %s (%s)' % (wording.number(_dim(best.free, i)),
+                                     label,
                                      best.name))
     return ', '.join(parts)
 
 
 def _dim(resources: Resources, index: int) -> float:
     return (resources.vcpus, resources.memory_mb, resources.disk_gb)[index]
-
-
-def _fmt(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else '%.1f' % value
 
 
 def _first_refusal(placer, host, guest) -> str:

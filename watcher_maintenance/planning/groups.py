@@ -17,6 +17,8 @@ from __future__ import annotations
 import collections
 from typing import Iterable, Mapping, Sequence
 
+from watcher_maintenance.planning import weighers
+from watcher_maintenance.planning import wording
 from watcher_maintenance.planning.inventory import AFFINITY
 from watcher_maintenance.planning.inventory import ANTI_AFFINITY
 from watcher_maintenance.planning.inventory import Guest
@@ -29,12 +31,35 @@ _PULL = {AFFINITY: -1, SOFT_AFFINITY: -1,
          ANTI_AFFINITY: 1, SOFT_ANTI_AFFINITY: 1}
 
 
-def _names(labels: Iterable[str], limit: int = 8) -> str:
-    labels = list(labels)
-    text = ', '.join(labels[:limit])
-    if len(labels) > limit:
-        text += ' and %d more' % (len(labels) - limit)
-    return text
+class _PreferringGroups:
+    """A ``weighers.Ranking``: the pull of a guest's server groups on a
+    host, then ``base``'s key. Only hosts holding members of the guest's
+    groups pull; every other host has pull 0, so ``base``'s bound holds
+    for them one position further on, and the placer keeps its bounded
+    scan with these hosts compared in full."""
+
+    def __init__(self, state: GroupState, base: weighers.Ranking):
+        self.state = state
+        self.base = base
+        self.bounded_position = 1 + base.bounded_position
+
+    def __call__(self, host, guest, free):
+        state, pull = self.state, 0
+        for group in state.groups_of(guest):
+            pull += _PULL[group.policy] * state.count(group, host.name)
+        return (pull,) + self.base(host, guest, free)
+
+    def order(self, host, free):
+        return self.base.order(host, free)
+
+    def slack_for(self, hosts):
+        return self.base.slack_for(hosts)
+
+    def unbounded_hosts(self, guest):
+        hosts = set(self.base.unbounded_hosts(guest))
+        for group in self.state.groups_of(guest):
+            hosts.update(self.state.hosts_with_members(group))
+        return hosts
 
 
 class GroupState:
@@ -45,7 +70,7 @@ class GroupState:
         # The node(s) being drained, and how sentences name them.
         self.nodes = frozenset([node] if isinstance(node, str)
                                else node or ())
-        self.node = _names(sorted(self.nodes))
+        self.node = wording.listed(sorted(self.nodes))
         self.moving = {g.uuid: g for g in moving}
         self.groups: list[ServerGroup] = []
         self._of: dict[str, list[ServerGroup]] = {}
@@ -109,15 +134,10 @@ class GroupState:
         free capacity, zone and signature are interchangeable."""
         return tuple(self.count(g, host) for g in self.hard)
 
-    def preferring(self, rank):
+    def preferring(self, rank: weighers.Ranking) -> weighers.Ranking:
         """``rank`` with the groups' wishes first: fewer members of an
         anti-affinity group, more of an affinity group."""
-        def ranked(host, guest, free):
-            pull = 0
-            for group in self._of.get(guest.uuid, ()):
-                pull += _PULL[group.policy] * self.count(group, host.name)
-            return (pull,) + tuple(rank(host, guest, free))
-        return ranked
+        return _PreferringGroups(self, rank)
 
     # -- checks and sentences ------------------------------------------------
 
@@ -147,18 +167,19 @@ class GroupState:
             if len(on_node) > 1:
                 why = ('its members %s on %s would move one at a time, and '
                        'Nova refuses the first move because it leaves the '
-                       'others behind' % (_names(on_node), self.node))
+                       'others behind' % (wording.listed(on_node), self.node))
             elif behind:
                 why = ('%s stays on %s, and Nova refuses to move %s away '
-                       'from it' % (_names(behind), self.node, on_node[0]))
+                       'from it' % (wording.listed(behind), self.node,
+                                    on_node[0]))
             elif len(elsewhere) > 1:
                 why = ('its other members already run on %s, so Nova '
                        'accepts no destination for %s' % (
-                           _names(elsewhere), on_node[0]))
+                           wording.listed(elsewhere), on_node[0]))
             elif unknown:
                 why = ('the host of its member(s) %s is not in the cluster '
                        'model, so the destination Nova requires for %s is '
-                       'unknown' % (_names(unknown), on_node[0]))
+                       'unknown' % (wording.listed(unknown), on_node[0]))
             else:
                 continue
             blocked.append((group, why))
@@ -188,7 +209,7 @@ class GroupState:
                     h for h, n in self._staying[group.uuid].items() if n}
                 if len(hosts) > 1:
                     found.append('server group %s would be split over %s' % (
-                        group.describe(), _names(sorted(hosts))))
+                        group.describe(), wording.listed(sorted(hosts))))
         return found
 
     def shortages(self, candidates, can_take) -> list[str]:
@@ -201,7 +222,7 @@ class GroupState:
         for group in self.hard:
             members = [self.moving[m.uuid] for m in group.members
                        if m.uuid in self.moving]
-            labels = _names(g.label for g in members)
+            labels = wording.listed(g.label for g in members)
             if group.policy == AFFINITY:
                 target = sorted(self.hosts_with_members(group))
                 if target:
@@ -233,13 +254,15 @@ class GroupState:
                             if limit == 1 else
                             'hosts with fewer than %d members' % limit,
                             len(usable),
-                            ' (%s)' % _names(usable) if usable else ''))
+                            ' (%s)' % wording.listed(usable) if usable
+                            else ''))
                 if full:
-                    line += '; %s already hold(s) the maximum' % _names(full)
+                    line += ('; %s already hold(s) the maximum'
+                             % wording.listed(full))
                 lines.append(line)
         return lines
 
     def describe_hard(self) -> str:
         return '; '.join('server group %s with %s on %s' % (
-            g.describe(), _names(self.members_on_node(g)), self.node)
+            g.describe(), wording.listed(self.members_on_node(g)), self.node)
             for g in self.hard)

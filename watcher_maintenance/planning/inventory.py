@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import enum
 
+from watcher_maintenance.planning import wording
+
 
 @dataclasses.dataclass(frozen=True, order=True)
 class Resources:
@@ -46,12 +48,8 @@ class Resources:
 
     def describe(self) -> str:
         return '%s vCPU, %s MiB RAM, %s GiB disk' % (
-            _number(self.vcpus), _number(self.memory_mb),
-            _number(self.disk_gb))
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else '%.1f' % value
+            wording.number(self.vcpus), wording.number(self.memory_mb),
+            wording.number(self.disk_gb))
 
 
 ZERO = Resources()

@@ -38,6 +38,12 @@ def order_key(order: str):
                      % (', '.join(ORDERS), order))
 
 
+def largest_first(guests: Sequence[Guest]) -> list[Guest]:
+    """The guests by size, largest first: the order placement and the
+    move search try them in, since large guests are the hardest to fit."""
+    return sorted(guests, key=order_key(LARGEST_FIRST))
+
+
 class Migration(Protocol):
     """What the ordering needs to know of one planned migration."""
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-from typing import Callable, Sequence
+from typing import Sequence
 
 from watcher_maintenance.planning.constraints import Constraint
+from watcher_maintenance.planning.ordering import largest_first
 from watcher_maintenance.planning.inventory import Guest
 from watcher_maintenance.planning.inventory import Host
 from watcher_maintenance.planning.inventory import Resources
+from watcher_maintenance.planning.weighers import Ranking
 
 DEFAULT_SEARCH_BUDGET = 200_000
 
@@ -28,16 +30,11 @@ class PlacementResult:
     exhausted: bool = False        # the search ran out of budget
 
 
-def largest_first(guests: Sequence[Guest]) -> list[Guest]:
-    return sorted(guests, key=lambda g: (-g.needs.memory_mb, -g.needs.vcpus,
-                                         -g.needs.disk_gb, g.label, g.uuid))
-
-
 class Placer:
     """Places guests on hosts so that every constraint holds."""
 
     def __init__(self, rules: Sequence[Constraint],
-                 rank: Callable[[Host, Guest, Resources], tuple],
+                 rank: Ranking,
                  budget: int = DEFAULT_SEARCH_BUDGET, groups=None):
         self.static_rules = [r for r in rules if r.static]
         self.dynamic_rules = [r for r in rules if not r.static]
@@ -107,27 +104,21 @@ class Placer:
     def _greedy(self, order, hosts, free):
         """Each guest, largest first, to its best-ranked host with room.
 
-        When the ranking can bound its scores (``order``/``slack_for``, see
-        ``weighers.Ranking``), hosts are scanned by that bound and the scan
-        stops once no remaining host can rank first. The choice is the
-        one a comparison of every host makes; only hosts near the top are
-        looked at, so drains of many guests over many candidates stay
-        cheap.
+        Hosts are scanned by the ranking's bound (``weighers.Ranking``),
+        and the scan stops once no remaining host can rank first; the
+        hosts the bound does not cover are compared in full. The choice
+        is the one a comparison of every host makes; only hosts near the
+        top are looked at, so drains of many guests over many candidates
+        stay cheap.
         """
         assignment, stuck = {}, []
-        bounded = (hasattr(self.rank, 'order') and
-                   hasattr(self.rank, 'slack_for'))
-        if bounded:
-            slack_of = self.rank.slack_for(hosts)
-            entry = {h.name: (self.rank.order(h, free[h.name]), h.name, i)
-                     for i, h in enumerate(hosts)}
-            queue = sorted(entry.values())
+        slack_of = self.rank.slack_for(hosts)
+        entry = {h.name: (self.rank.order(h, free[h.name]), h.name, i)
+                 for i, h in enumerate(hosts)}
+        queue = sorted(entry.values())
         for guest in order:
-            if bounded:
-                best = self._best_bounded(guest, hosts, queue, free,
-                                          slack_of(guest))
-            else:
-                best = self._best(guest, hosts, free)
+            best = self._best_bounded(guest, hosts, queue, entry, free,
+                                      slack_of(guest))
             if best is None:
                 stuck.append(guest)
                 continue
@@ -135,12 +126,11 @@ class Placer:
             free[best.name] = free[best.name] - guest.needs
             if self.groups is not None:
                 self.groups.take(best.name, guest)
-            if bounded:
-                old = entry[best.name]
-                del queue[bisect.bisect_left(queue, old)]
-                entry[best.name] = (self.rank.order(best, free[best.name]),
-                                    best.name, old[2])
-                bisect.insort(queue, entry[best.name])
+            old = entry[best.name]
+            del queue[bisect.bisect_left(queue, old)]
+            entry[best.name] = (self.rank.order(best, free[best.name]),
+                                best.name, old[2])
+            bisect.insort(queue, entry[best.name])
         return assignment, stuck
 
     def _consider(self, host, guest, free, best, best_key):
@@ -151,19 +141,21 @@ class Placer:
                 return host, key
         return best, best_key
 
-    def _best(self, guest, hosts, free):
+    def _best_bounded(self, guest, hosts, queue, entry, free, slack):
         best = best_key = None
-        for host in hosts:
-            best, best_key = self._consider(host, guest, free, best, best_key)
-        return best
-
-    def _best_bounded(self, guest, hosts, queue, free, slack):
-        best = best_key = None
-        for bound, _, index in queue:
-            if best_key is not None and bound - slack > best_key[0]:
-                break    # no host from here on can rank first
+        outside = self.rank.unbounded_hosts(guest)
+        position = self.rank.bounded_position
+        for bound, name, index in queue:
+            if name in outside:
+                continue
+            if best_key is not None and bound - slack > best_key[position]:
+                break    # no bounded host from here on can rank first
             best, best_key = self._consider(hosts[index], guest, free, best,
                                             best_key)
+        for name in outside:
+            if name in entry:
+                best, best_key = self._consider(hosts[entry[name][2]], guest,
+                                                free, best, best_key)
         return best
 
     def _search(self, order, allowed, free):

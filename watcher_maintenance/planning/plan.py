@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from typing import TYPE_CHECKING
 
 from watcher_maintenance.planning.inventory import Guest
+
+if TYPE_CHECKING:
+    from watcher_maintenance.planning.move_order import Move
+    from watcher_maintenance.planning.options import DrainOptions
+    from watcher_maintenance.planning.options import RestoreOptions
 
 
 class Outcome(str, enum.Enum):
@@ -74,6 +80,8 @@ class DrainPlan(Decided):
     service_changes: tuple[ServiceChange, ...]
     notes: tuple[str, ...] = ()
     drained: tuple[str, ...] = ()   # every node drained (default: node)
+    # What the audit asked for; the planner paces the plan by it.
+    options: DrainOptions | None = None
 
     @property
     def nodes(self) -> tuple[str, ...]:
@@ -128,6 +136,58 @@ class DrainPlan(Decided):
         if self.notes:
             text += ' ' + ' '.join(self.notes)
         return text
+
+
+@dataclasses.dataclass(frozen=True)
+class RestorePlan(Decided):
+    """The result of ``planning.restore``: service changes, then moves."""
+
+    node: str
+    decisions: tuple[Decision, ...]     # moved (final host) or left, why
+    moves: tuple[Move, ...]             # migrations in run order
+    service_changes: tuple[ServiceChange, ...]
+    in_place: tuple[Guest, ...] = ()    # already where they belong
+    missing: tuple[str, ...] = ()       # drained guests since deleted
+    notes: tuple[str, ...] = ()
+    options: RestoreOptions | None = None
+
+    @property
+    def guests_considered(self) -> int:
+        return len(self.decisions) + len(self.in_place)
+
+    @property
+    def move_waits(self) -> list[frozenset[int]]:
+        """For each move, the earlier moves it must wait for."""
+        return [m.waits_for for m in self.moves]
+
+    def summary(self) -> str:
+        """One paragraph an operator can read in the audit listing.
+
+        Watcher keeps 255 characters of it, so the facts come first.
+        """
+        parts = ['%s %s' % ('enable' if c.enable else 'disable', c.host)
+                 for c in self.service_changes]
+        live = sum(1 for m in self.moves if m.outcome is Outcome.LIVE)
+        text = '%d guest(s) to move (%d live, %d cold migration(s))' % (
+            len(self.migrations), live, len(self.moves) - live)
+        staged = [m for m in self.moves if m.staging]
+        if staged:
+            text += ', stepping aside: %s' % ', '.join(
+                '%s via %s' % (m.guest.label, m.destination) for m in staged)
+        parts.append(text)
+        if self.missing:
+            parts.append('deleted since the drain: %s' % ', '.join(
+                self.missing))
+        left = self.with_outcome(Outcome.LEFT)
+        if left:
+            parts.append('left: %s' % '; '.join(
+                '%s (%s)' % (d.guest.label, d.reason) for d in left))
+        if self.in_place:
+            parts.append('%d already in place' % len(self.in_place))
+        out = '%s: %s.' % (self.node, ', '.join(parts))
+        if self.notes:
+            out += ' ' + ' '.join(self.notes)
+        return out
 
 
 class PlanningRefused(Exception):

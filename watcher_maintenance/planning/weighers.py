@@ -7,6 +7,8 @@ like Nova's RAM/CPU/disk weighers normalised and added up.
 
 from __future__ import annotations
 
+from typing import Callable, Collection, Protocol, Sequence
+
 from watcher_maintenance.planning.inventory import Guest
 from watcher_maintenance.planning.inventory import Host
 from watcher_maintenance.planning.inventory import Resources
@@ -34,18 +36,42 @@ def free_share_after(host: Host, guest: Guest, free: Resources) -> float:
     return free_share(host, free - guest.needs)
 
 
-class Ranking:
-    """A sort key over ``(host, guest, free)``: best host first.
+class Ranking(Protocol):
+    """How a placer ranks hosts for a guest, and how it may skip some.
 
-    Ties go to the host name so plans are deterministic.
-
-    ``order`` and ``slack_for`` let a placer skip hosts that cannot rank
-    first: for every guest, the key's first element is at least
-    ``order(host, free) - slack(guest)``, with ``slack = slack_for(hosts)``.
-    A placer that scans hosts by ascending ``order`` can stop once that
-    bound exceeds the best score found, and still choose exactly the
-    host a full comparison would.
+    ``ranking(host, guest, free)`` is a sort key: the best host has the
+    smallest. For every host not in ``unbounded_hosts(guest)``, the
+    key's element at ``bounded_position`` is at least
+    ``order(host, free) - slack(guest)`` (with ``slack =
+    slack_for(hosts)``), and the elements before it are the same for
+    all such hosts. A placer that scans those hosts by ascending
+    ``order`` can then stop once that bound exceeds the best key found,
+    compare the few unbounded hosts in full, and still choose exactly
+    the host a comparison of every host would.
     """
+
+    bounded_position: int
+
+    def __call__(self, host: Host, guest: Guest, free: Resources) -> tuple:
+        """The sort key of ``host`` for ``guest``."""
+
+    def order(self, host: Host, free: Resources) -> float:
+        """The host's place in the scan, independent of the guest."""
+
+    def slack_for(self, hosts: Sequence[Host]) -> Callable[[Guest], float]:
+        """How far below ``order`` a bounded key can go, per guest."""
+
+    def unbounded_hosts(self, guest: Guest) -> Collection[str]:
+        """Hosts whose key for ``guest`` the bound does not cover."""
+
+
+class FreeShareRanking:
+    """Ranks by the free share a host keeps once the guest lands: the
+    most for spreading, the least for packing. Ties go to the host name
+    so plans are deterministic. A ``Ranking`` with every host bounded.
+    """
+
+    bounded_position = 0
 
     def __init__(self, placement: str):
         if placement not in PLACEMENTS:
@@ -59,6 +85,9 @@ class Ranking:
 
     def order(self, host: Host, free: Resources) -> float:
         return self._sign * free_share(host, free)
+
+    def unbounded_hosts(self, guest: Guest) -> Collection[str]:
+        return ()
 
     def slack_for(self, hosts):
         """A function of a guest: how far below ``order`` a host's score
@@ -98,5 +127,5 @@ class Ranking:
 
 
 def ranking_key(placement: str) -> Ranking:
-    """A sort key over ``(host, guest, free)``: best host first."""
-    return Ranking(placement)
+    """The ranking for an audit's ``placement``: best host first."""
+    return FreeShareRanking(placement)

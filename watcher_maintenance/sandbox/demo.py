@@ -15,10 +15,11 @@ import sys
 import time
 import warnings
 
+from watcher_maintenance import names
 from watcher_maintenance import params
+from watcher_maintenance.planning import wording
 
 DEFAULT_NODE = 'compute-03'
-SPARE_REASON = 'watcher_spare'
 
 # The built-in cluster: ten hosts in two zones, the last one a designated
 # spare; 72 guests of four flavors, some stopped, some boot-from-volume,
@@ -42,7 +43,7 @@ BUILTIN = {
         + [{'name': 'compute-%02d' % i, 'availability_zone': 'az-2'}
            for i in range(6, 10)]
         + [{'name': 'compute-10', 'availability_zone': 'az-2',
-            'status': 'disabled', 'disabled_reason': SPARE_REASON}]),
+            'status': 'disabled', 'disabled_reason': names.SPARE_REASON}]),
     'guests': [
         # Spread over the nine working hosts, round robin.
         {'name': 'web-{n}', 'count': 27, 'flavor': 'm1.small',
@@ -66,7 +67,7 @@ BUILTIN = {
 
 _TERMINAL = ('SUCCEEDED', 'FAILED', 'CANCELLED', 'SUPERSEDED')
 # Bookkeeping actions of the maintenance planner, not shown one by one.
-_HIDDEN = ('maintenance_checkpoint',)
+_HIDDEN = (names.CHECKPOINT,)
 
 
 def _shown(actions):
@@ -321,7 +322,7 @@ class Demo:
     def describe(sandbox, action):
         p = action['input_parameters']
         kind = action['action_type']
-        if kind == 'migrate':
+        if kind == names.MIGRATE:
             how = p.get('migration_type', '')
             try:
                 status = sandbox.server(p.get('resource_name'))['status']
@@ -331,7 +332,7 @@ class Demo:
                     '%s → %s' % (p.get('source_node'),
                                  p.get('destination_node') or 'scheduler'),
                     '%s, %s' % (how, status.lower()))
-        if kind == 'change_nova_service_state':
+        if kind == names.CHANGE_SERVICE_STATE:
             reason = p.get('disabled_reason')
             verb = 'enable' if p.get('state') == 'enabled' else 'disable'
             return ('%s service' % verb, p.get('resource_name', ''),
@@ -351,11 +352,13 @@ class Demo:
         table.add_column('unit')
         for ind in plan.get('efficacy_indicators') or []:
             table.add_row(ind.get('description') or ind['name'],
-                          _number(ind.get('value')), ind.get('unit') or '')
+                          wording.number(ind.get('value'), 2),
+                          ind.get('unit') or '')
         for glob in _as_list(plan.get('global_efficacy')):
             table.add_row('[bold]%s' % (glob.get('description')
                                         or glob.get('name')),
-                          _number(glob.get('value')), glob.get('unit') or '')
+                          wording.number(glob.get('value'), 2),
+                          glob.get('unit') or '')
         return table
 
     # -- execution ------------------------------------------------------------
@@ -413,14 +416,6 @@ def _bar(used, capacity, width=6):
     return '[%s]%s[/][dim]%s[/]%4d%%' % (colour, '█' * filled,
                                          '░' * (width - filled),
                                          round(share * 100))
-
-
-def _number(value):
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, float):
-        return '%.2f' % value
-    return str(value)
 
 
 def _as_list(value):

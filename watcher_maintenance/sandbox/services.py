@@ -34,6 +34,8 @@ from watcher.tests.functional.api.client import WatcherTestClient
 from watcher.tests.local_fixtures.api import APIFixture
 from watcher.tests.local_fixtures.nova import NovaPlacementFixture
 
+from watcher_maintenance import names
+from watcher_maintenance.cli import watcher_ops
 from watcher_maintenance.sandbox import nova as sandbox_nova
 from watcher_maintenance.sandbox import topology as sandbox_topology
 
@@ -236,8 +238,8 @@ class SandboxOperations:
 
     # -- Watcher -------------------------------------------------------------
 
-    def audit_request(self, parameters, goal='cluster_maintenance',
-                      strategy='host_drain', scope=None, **extra):
+    def audit_request(self, parameters, goal=names.GOAL,
+                      strategy=names.DRAIN_STRATEGY, scope=None, **extra):
         """POST /audits as an operator would; returns the raw response."""
         self.nova_fixture.invalidate_model()
         body = {'audit_type': 'ONESHOT', 'goal': goal, 'strategy': strategy,
@@ -255,8 +257,8 @@ class SandboxOperations:
         body.update(extra)
         return self.admin_api.post('/audits', body)
 
-    def create_audit(self, parameters, goal='cluster_maintenance',
-                     strategy='host_drain', scope=None) -> dict:
+    def create_audit(self, parameters, goal=names.GOAL,
+                     strategy=names.DRAIN_STRATEGY, scope=None) -> dict:
         resp = self.audit_request(parameters, goal, strategy, scope)
         if resp.status_code != 201:
             raise SandboxError('POST /audits answered %s, not 201: %s'
@@ -300,7 +302,7 @@ class SandboxOperations:
         """Every action of a plan, with details, parents first."""
         actions = self._get('/actions/detail?action_plan_uuid=%s&limit=1000'
                             % plan_uuid)['actions']
-        return graph_order(actions)
+        return watcher_ops.parents_first(actions)
 
     def start_plan(self, plan_uuid):
         resp = self.admin_api.patch(
@@ -322,28 +324,6 @@ class SandboxOperations:
     def indicators_of(self, plan) -> dict:
         return {i['name']: i['value']
                 for i in plan.get('efficacy_indicators') or []}
-
-
-def graph_order(actions):
-    """Actions sorted so every parent comes before its children.
-
-    Siblings keep the order the API listed them in.
-    """
-    by_uuid = {a['uuid']: a for a in actions}
-    index = {a['uuid']: i for i, a in enumerate(actions)}
-    done, ordered = set(), []
-    pending = sorted(actions, key=lambda a: index[a['uuid']])
-    while pending:
-        ready = [a for a in pending
-                 if all(p in done or p not in by_uuid
-                        for p in a.get('parents') or [])]
-        if not ready:
-            raise SandboxError('The action graph has a cycle')
-        for action in ready:
-            done.add(action['uuid'])
-            ordered.append(action)
-        pending = [a for a in pending if a['uuid'] not in done]
-    return ordered
 
 
 class Sandbox(SandboxOperations, fixtures.Fixture):

@@ -5,6 +5,8 @@ from watcher.decision_engine.goal.efficacy import base as efficacy_base
 from watcher.decision_engine.goal.efficacy import indicators
 from watcher.decision_engine.solution import efficacy
 
+from watcher_maintenance import names
+
 
 class _Count(indicators.IndicatorSpecification):
     """A whole number of guests or actions."""
@@ -78,7 +80,7 @@ class ClusterMaintenance(base.Goal):
 
     @classmethod
     def get_name(cls):
-        return 'cluster_maintenance'
+        return names.GOAL
 
     @classmethod
     def get_display_name(cls):

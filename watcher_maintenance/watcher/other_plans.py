@@ -17,20 +17,18 @@ import json
 from oslo_log import log
 from watcher import objects
 
+from watcher_maintenance import names
 from watcher_maintenance.planning import reservations
 from watcher_maintenance.watcher import model_adapter
 
 LOG = log.getLogger(__name__)
 
-MAINTENANCE_STRATEGIES = ('host_drain', 'host_restore')
-DRAIN_STRATEGY = 'host_drain'
 RECOMMENDED = 'RECOMMENDED'
 SUPERSEDED = 'SUPERSEDED'
 # Plans whose moves may still happen.
 RUNNING = ('PENDING', 'ONGOING')
 # Actions that have not finished yet.
 UNFINISHED = ('PENDING', 'ONGOING')
-MIGRATE = 'migrate'
 
 
 def audit_nodes(parameters) -> list[str]:
@@ -79,7 +77,7 @@ def read(context, model, ignore=()) -> reservations.Reservations:
         if plan.uuid in ignore:
             continue
         plans[plan.uuid] = plan
-        if strategy == DRAIN_STRATEGY:
+        if strategy == names.DRAIN_STRATEGY:
             draining.extend((node, plan.uuid)
                             for node in audit_nodes(audit.parameters))
     for plan in objects.ActionPlan.list(context,
@@ -92,7 +90,7 @@ def read(context, model, ignore=()) -> reservations.Reservations:
         for action in objects.Action.list(
                 context, filters={'action_plan_uuid': uuid}):
             params = action.input_parameters or {}
-            if action.action_type != MIGRATE or \
+            if action.action_type != names.MIGRATE or \
                     action.state not in UNFINISHED or \
                     not params.get('destination_node') or \
                     not model.has_node(params['resource_id']):
@@ -107,7 +105,7 @@ def read(context, model, ignore=()) -> reservations.Reservations:
 
 
 def _maintenance_plans(context, states):
-    for name in MAINTENANCE_STRATEGIES:
+    for name in names.STRATEGIES:
         for plan in objects.ActionPlan.list(
                 context, filters={'strategy_name': name,
                                   'state__in': list(states)}, eager=True):

@@ -24,20 +24,18 @@ from watcher import objects
 from watcher.common import utils
 from watcher.decision_engine.planner import weight
 
+from watcher_maintenance import names
 from watcher_maintenance.planning import ordering
 
 LOG = log.getLogger(__name__)
 
-SERVICE_ACTIONS = ('change_nova_service_state',)
-CHECKPOINT = 'maintenance_checkpoint'
-MIGRATE = 'migrate'
-
 
 def pacing(strategy):
-    """(max_parallel_migrations, migration_pause) from the audit."""
-    params = getattr(strategy, 'input_parameters', None) or {}
-    return (int(params.get('max_parallel_migrations', 1)),
-            float(params.get('migration_pause', 0)))
+    """(max_parallel_migrations, migration_pause) of the plan's options."""
+    options = getattr(getattr(strategy, 'plan', None), 'options', None)
+    if options is None:
+        return 1, 0
+    return options.max_parallel_migrations, options.migration_pause
 
 
 def move_waits(strategy):
@@ -70,11 +68,13 @@ def chain(actions, parallel, pause, make_checkpoint, waits=None,
     plan by checking the nodes are empty.
     Returns every action of the graph, checkpoints included, in run order.
     """
-    service = [a for a in actions if a.action_type in SERVICE_ACTIONS]
+    service = [a for a in actions if a.action_type ==
+               names.CHANGE_SERVICE_STATE]
     # Enable the receiving host before the node goes out of service.
     service.sort(key=lambda a: (a.input_parameters or {}).get('state')
                  != 'enabled')
-    others = [a for a in actions if a.action_type not in SERVICE_ACTIONS]
+    others = [a for a in actions if a.action_type !=
+              names.CHANGE_SERVICE_STATE]
     steps = [[a] for a in service]
     for index, wave in enumerate(ordering.waves(others, parallel, waits)):
         # Every wave is opened by a check: nothing moves if the node
@@ -124,11 +124,11 @@ class MaintenancePlanner(weight.WeightPlanner):
 
         def checkpoint(duration, wave=(), **checks):
             return new_action(
-                action_type=CHECKPOINT,
+                action_type=names.CHECKPOINT,
                 input_parameters=dict(
                     duration=duration, action_plan_uuid=action_plan.uuid,
                     migrations=[a.uuid for a in wave
-                                if a.action_type == MIGRATE],
+                                if a.action_type == names.MIGRATE],
                     **checks))
 
         emptied = end_check(solution.strategy)

@@ -3,7 +3,7 @@
 import pytest
 
 from watcher_maintenance.planning import campaign
-from watcher_maintenance.planning.drain import DrainOptions
+from watcher_maintenance.planning.options import DrainOptions
 from watcher_maintenance.planning.inventory import Guest
 from watcher_maintenance.planning.inventory import Host
 from watcher_maintenance.planning.inventory import Resources

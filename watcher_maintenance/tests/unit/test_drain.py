@@ -3,7 +3,7 @@
 import pytest
 
 from watcher_maintenance.planning import drain
-from watcher_maintenance.planning.drain import DrainOptions
+from watcher_maintenance.planning.options import DrainOptions
 from watcher_maintenance.planning.drain import HostList
 from watcher_maintenance.planning.drain import plan_drain
 from watcher_maintenance.planning.inventory import Guest

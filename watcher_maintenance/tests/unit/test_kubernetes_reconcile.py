@@ -6,12 +6,13 @@ A small fake Watcher (audits and plans by uuid) feeds
 
 import pytest
 
+from watcher_maintenance import names
 from watcher_maintenance.kubernetes import reconcile as r
 
 HOST = 'compute-1'
 ENABLED = r.ServiceView(host=HOST, status='enabled', guests_left=3)
 OURS = r.ServiceView(host=HOST, status='disabled',
-                     disabled_reason=r.MAINTAINING_REASON, guests_left=0)
+                     disabled_reason=names.MAINTAINING_REASON, guests_left=0)
 THEIRS = r.ServiceView(host=HOST, status='disabled',
                        disabled_reason='hardware ticket 42', guests_left=0)
 

@@ -8,10 +8,13 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from watcher_maintenance.planning import restore
+from watcher_maintenance.planning import targets
 from watcher_maintenance.planning.drain import HostList
+from watcher_maintenance.planning.host_map import parse as parse_host_map
 from watcher_maintenance.planning.inventory import Guest
 from watcher_maintenance.planning.inventory import Host
 from watcher_maintenance.planning.inventory import Resources
+from watcher_maintenance.planning.options import RestoreOptions
 from watcher_maintenance.planning.plan import Outcome
 from watcher_maintenance.planning.plan import PlanningRefused
 
@@ -45,8 +48,8 @@ class Cloud:
         return HostList(built)
 
     def guests(self):
-        return restore.GuestList(
-            restore.Placed(g, h) for h, gs in self.placement.items()
+        return targets.GuestList(
+            targets.Placed(g, h) for h, gs in self.placement.items()
             for g in gs)
 
 
@@ -59,7 +62,7 @@ def simulate(cloud, plan):
                                  for n in cloud.hosts().names())}
     free = {n: h.free for n, h in hosts.items()}
     where = {p.guest.uuid: h for h, gs in cloud.placement.items()
-             for p in [restore.Placed(g, h) for g in gs]}
+             for p in [targets.Placed(g, h) for g in gs]}
     enabled = {n: h.enabled for n, h in hosts.items()}
     for change in plan.service_changes:
         enabled[change.host] = change.enable
@@ -103,7 +106,7 @@ def test_force_enables_a_node_disabled_for_another_reason():
     cloud = Cloud({'c1': (8, 8192, 100)}, {},
                   c1=dict(enabled=False, disabled_reason='bad DIMM'))
     plan = restore.plan_restore('c1', cloud.hosts(), cloud.guests(),
-                                options=restore.RestoreOptions(force=True))
+                                options=RestoreOptions(force=True))
     assert [(c.host, c.enable) for c in plan.service_changes] == \
         [('c1', True)]
     assert 'force=true' in plan.summary()
@@ -115,7 +118,7 @@ def test_down_node_is_refused_even_with_force(force):
                   c1=dict(MAINT, up=False))
     with pytest.raises(PlanningRefused, match='c1 is down'):
         restore.plan_restore('c1', cloud.hosts(), cloud.guests(),
-                             options=restore.RestoreOptions(force=force))
+                             options=RestoreOptions(force=force))
 
 
 def test_unknown_node_is_refused():
@@ -135,8 +138,8 @@ def test_enabled_node_needs_no_service_change():
 
 
 def drain_record(*moved, state='SUCCEEDED'):
-    return restore.DrainRecord('ap-1', state, tuple(
-        restore.DrainedGuest('uuid-' + name, name, dest)
+    return targets.DrainRecord('ap-1', state, tuple(
+        targets.DrainedGuest('uuid-' + name, name, dest)
         for name, dest in moved))
 
 
@@ -200,7 +203,7 @@ def test_unmovable_guest_refused_unless_skipped():
                              drained=drain_record(('a', 'c2')))
     plan = restore.plan_restore(
         'c1', cloud.hosts(), cloud.guests(), drained=drain_record(('a', 'c2')),
-        options=restore.RestoreOptions(skip_unmovable=True))
+        options=RestoreOptions(skip_unmovable=True))
     assert plan.moves == ()
     assert 'skip_unmovable' in plan.with_outcome(Outcome.LEFT)[0].reason
 
@@ -211,7 +214,7 @@ def test_local_disk_rule_is_the_drains():
                   {'c2': [a]}, c1=MAINT)
     plan = restore.plan_restore(
         'c1', cloud.hosts(), cloud.guests(), drained=drain_record(('a', 'c2')),
-        options=restore.RestoreOptions(live_migrate_local_disk=False))
+        options=RestoreOptions(live_migrate_local_disk=False))
     assert plan.moves[0].outcome is Outcome.COLD
     assert 'local root disk' in plan.moves[0].reason
 
@@ -337,11 +340,11 @@ def test_order_avoids_a_dead_end():
 
 
 def test_parse_host_map():
-    assert restore.parse_host_map({'c1': ['a']}) == {'c1': ['a']}
+    assert parse_host_map({'c1': ['a']}) == {'c1': ['a']}
     with pytest.raises(PlanningRefused, match='JSON object'):
-        restore.parse_host_map(['c1'])
+        parse_host_map(['c1'])
     with pytest.raises(PlanningRefused, match="'c1' must be a list"):
-        restore.parse_host_map({'c1': 'a'})
+        parse_host_map({'c1': 'a'})
 
 
 # -- property: any plan returned runs within capacity and is exact ---------

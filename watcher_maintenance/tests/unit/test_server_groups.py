@@ -8,7 +8,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 import pytest
 
-from watcher_maintenance.planning.drain import DrainOptions
+from watcher_maintenance.planning.options import DrainOptions
 from watcher_maintenance.planning.drain import HostList
 from watcher_maintenance.planning.drain import plan_drain
 from watcher_maintenance.planning.inventory import Guest

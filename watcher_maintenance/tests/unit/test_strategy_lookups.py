@@ -3,8 +3,8 @@
 import pytest
 
 from watcher_maintenance.planning.plan import PlanningRefused
-from watcher_maintenance.watcher.strategy import HostDrain
-from watcher_maintenance.watcher.strategy import _fit
+from watcher_maintenance.watcher.base import fit_status
+from watcher_maintenance.watcher.drain_strategy import HostDrain
 
 
 def test_failed_nova_lookup_refuses_with_a_sentence():
@@ -12,7 +12,7 @@ def test_failed_nova_lookup_refuses_with_a_sentence():
         raise ConnectionError('connection refused')
 
     with pytest.raises(PlanningRefused) as refusal:
-        HostDrain._ask_nova('server groups', broken)
+        HostDrain.ask_nova('server groups', broken)
     message = str(refusal.value)
     assert message.startswith('Nothing was planned: reading the server '
                               'groups of the cloud from Nova failed')
@@ -20,13 +20,13 @@ def test_failed_nova_lookup_refuses_with_a_sentence():
 
 
 def test_answers_pass_through():
-    assert HostDrain._ask_nova('zones', lambda: {'c1': 'az1'}) == {
+    assert HostDrain.ask_nova('zones', lambda: {'c1': 'az1'}) == {
         'c1': 'az1'}
 
 
 def test_status_messages_fit_watchers_column():
     long = 'x' * 1000
-    fitted = _fit(long)
+    fitted = fit_status(long)
     assert len(fitted) == 255
     assert fitted.endswith('(full text in the decision-engine log)')
-    assert _fit('short') == 'short'
+    assert fit_status('short') == 'short'
