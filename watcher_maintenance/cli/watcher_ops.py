@@ -6,10 +6,11 @@ presentation code never touches client resources.
 
 from __future__ import annotations
 
-import json
 import time
 
 from watcher_maintenance import names
+from watcher_maintenance.planning import options
+from watcher_maintenance.planning.plan import PlanningRefused
 
 
 # Audit states after which nothing more happens to a ONESHOT audit.
@@ -79,20 +80,12 @@ def _age(item):
 
 
 def audit_nodes(audit):
-    """The node(s) a maintenance audit is about: ``maintenance_node``, or
-    ``maintenance_nodes`` (a list, or the same as a JSON string)."""
-    params = audit.get('parameters') or {}
-    if params.get('maintenance_node'):
-        return [params['maintenance_node']]
-    several = params.get('maintenance_nodes') or []
-    if isinstance(several, str):
-        try:
-            several = json.loads(several)
-        except ValueError:
-            several = [several]
-    if isinstance(several, str):
-        several = [several]
-    return [node for node in several if isinstance(node, str) and node]
+    """The node(s) a maintenance audit is about (``maintenance_node`` or
+    ``maintenance_nodes``), or none if its parameters name none."""
+    try:
+        return list(options.nodes_from(audit.get('parameters') or {}))
+    except PlanningRefused:
+        return []
 
 
 class WatcherOps:
@@ -125,7 +118,7 @@ class WatcherOps:
         """The newest audit of a maintenance strategy for this node."""
         return self.latest_audits(strategies).get(host)
 
-    def latest_audits(self, strategies=MAINTENANCE_STRATEGIES):
+    def latest_audits(self, strategies=names.STRATEGIES):
         """``{host: newest maintenance audit naming it}``, in one listing
         per strategy (an audit of several nodes counts for each)."""
         newest = {}

@@ -9,9 +9,9 @@ from horizon import messages
 from openstack_dashboard.api import nova
 
 from watcher_maintenance.cli.nova import COMPUTE_BINARY
-from watcher_maintenance.cli import watcher_ops
+from watcher_maintenance import names
 from watcher_maintenance.dashboard import api
-from watcher_maintenance.planning import restore
+from watcher_maintenance.planning import options
 from watcher_maintenance.planning import weighers
 
 
@@ -40,10 +40,16 @@ def drain_parameters(hosts, data):
 def restore_parameters(hosts, data):
     """host_restore's parameters from the Exit Maintenance choices."""
     params = node_parameters(hosts)
-    params['return_guests'] = data.get('return_guests') or restore.NONE
+    params['return_guests'] = data.get('return_guests') or \
+        options.RETURN_NONE
     if data.get('force'):
         params['force'] = True
     return params
+
+
+def _described(options_class, name):
+    """The parameter's description, as the strategy publishes it."""
+    return options_class.schema()['properties'][name]['description']
 
 
 def _hosts(text):
@@ -82,8 +88,7 @@ class MaintenanceForm(forms.SelfHandlingForm):
 class EnterForm(MaintenanceForm):
     backup_node = forms.ThemableChoiceField(
         label=_("Backup node"), required=False,
-        help_text=_("A host that takes every guest if it has room. "
-                    "Without one, Watcher places each guest."))
+        help_text=_described(options.DrainOptions, 'backup_node'))
     placement = forms.ThemableChoiceField(
         label=_("Placement"),
         choices=[(weighers.SPREAD, _("Spread: balance free capacity")),
@@ -95,12 +100,13 @@ class EnterForm(MaintenanceForm):
                     "(restarted on their new host)."))
     skip_unmovable = forms.BooleanField(
         label=_("Skip unmovable guests"), required=False, initial=False,
-        help_text=_("Leave paused, suspended or errored guests on the host "
-                    "instead of refusing the whole plan."))
+        help_text=_described(options.DrainOptions, 'skip_unmovable'))
     max_parallel_migrations = forms.IntegerField(
-        label=_("Parallel migrations"), min_value=1, initial=1)
+        label=_("Parallel migrations"), min_value=1, initial=1,
+        help_text=_described(options.DrainOptions,
+                             'max_parallel_migrations'))
 
-    strategy = watcher_ops.DRAIN
+    strategy = names.DRAIN_STRATEGY
     verb = 'drain'
     kind = 'enter'
     title = _("Enter Maintenance")
@@ -127,17 +133,16 @@ class EnterForm(MaintenanceForm):
 class ExitForm(MaintenanceForm):
     return_guests = forms.ChoiceField(
         label=_("Return guests"), widget=forms.RadioSelect(),
-        choices=[(restore.NONE, _("None: only enable the host")),
-                 (restore.DRAINED,
+        choices=[(options.RETURN_NONE, _("None: only enable the host")),
+                 (options.RETURN_DRAINED,
                   _("Drained: move back the guests the last drain moved "
                     "away"))],
-        initial=restore.NONE)
+        initial=options.RETURN_NONE)
     force = forms.BooleanField(
         label=_("Force"), required=False, initial=False,
-        help_text=_("Enable the host even if its service was disabled for "
-                    "another reason than maintenance."))
+        help_text=_described(options.RestoreOptions, 'force'))
 
-    strategy = watcher_ops.RESTORE
+    strategy = names.RESTORE_STRATEGY
     verb = 'bring back'
     kind = 'exit'
     title = _("Exit Maintenance")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from watcher_maintenance.planning.drain import MAINTAINING_REASON
+from watcher_maintenance.names import MAINTAINING_REASON
 
 IN_MAINTENANCE = 'In maintenance'
 

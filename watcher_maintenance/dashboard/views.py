@@ -14,6 +14,7 @@ from horizon import forms
 from horizon import messages
 from horizon import tables
 
+from watcher_maintenance import names
 from watcher_maintenance.cli import render
 from watcher_maintenance.cli import watcher_ops
 from watcher_maintenance.dashboard import api
@@ -31,8 +32,8 @@ RESULT_COLUMNS = (_('Guest'), _('Project'), _('From'), _('To'),
                   _('Live/cold'), _('Result'), _('Message'))
 NODE_COLUMNS = (_('Host'), _('Service Status'), _('State'),
                 _('Guests still on it'))
-VERBS = {watcher_ops.DRAIN: _('Enter maintenance'),
-         watcher_ops.RESTORE: _('Exit maintenance')}
+VERBS = {names.DRAIN_STRATEGY: _('Enter maintenance'),
+         names.RESTORE_STRATEGY: _('Exit maintenance')}
 
 
 def load_hosts(request):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from types import SimpleNamespace
 
-from watcher_maintenance.planning.drain import MAINTAINING_REASON
+from watcher_maintenance.names import MAINTAINING_REASON
 
 _ids = itertools.count(1)
 

@@ -9,6 +9,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from watcher_maintenance.cli import watcher_ops
+from watcher_maintenance import names
 from watcher_maintenance.tests.dashboard import browser
 
 INDEX = reverse('horizon:admin:host_maintenance:index')
@@ -119,7 +120,7 @@ class MaintenanceInTheBrowser(browser.BrowserTestCase):
         ops = self.served.ops()
         deadline = watcher_ops.Deadline(browser.PLAN_TIMEOUT)
         audit = ops.wait_audit(ops.create_audit(
-            watcher_ops.DRAIN, {'maintenance_node': 'compute-3'})['uuid'],
+            names.DRAIN_STRATEGY, {'maintenance_node': 'compute-3'})['uuid'],
             deadline)
         drain = ops.plan_of(audit['uuid'])
         ops.start_plan(drain['uuid'])
