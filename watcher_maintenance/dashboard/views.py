@@ -64,8 +64,9 @@ def _nova(request):
     try:
         return api.NovaView(request)
     except Exception:
-        exceptions.handle(request, _('Unable to read servers from Nova; '
-                                     'guests are shown by UUID.'))
+        exceptions.handle(request, _('Unable to read servers from Nova: '
+                                     'guests\' projects and hosts are not '
+                                     'shown.'))
         return None
 
 
