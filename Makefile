@@ -7,8 +7,8 @@ BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 SUDO ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test unit test-realnova test-kubernetes test-dashboard \
-	dashboard-screenshots functional bench pep8 clean
+.PHONY: demo test unit test-realnova test-kubernetes test-deployment \
+	test-dashboard dashboard-screenshots functional bench pep8 clean
 
 $(STAMP): setup.cfg requirements.txt test-requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,15 @@ test-realnova: $(STAMP)
 	watcher_maintenance/realnova/make_venv.sh $(NOVA_VENV)
 	WM_REALNOVA=1 WM_NOVA_VENV=$(abspath $(NOVA_VENV)) $(BIN)/python -m \
 		pytest -q -p no:cacheprovider watcher_maintenance/tests/realnova
+
+# Watcher deployed as an operator runs it: watcher-api, decision
+# engines and appliers as separate processes over RabbitMQ and MariaDB
+# (127.0.0.1, a vhost and a database per test), driving real Nova from
+# the real-Nova bed's virtualenv; see doc/source/deployment.rst.
+test-deployment: $(STAMP)
+	watcher_maintenance/realnova/make_venv.sh $(NOVA_VENV)
+	WM_DEPLOYMENT=1 WM_NOVA_VENV=$(abspath $(NOVA_VENV)) $(BIN)/python -m \
+		pytest -q -p no:cacheprovider watcher_maintenance/tests/deployment
 
 # The Kubernetes bridge end to end: real kubectl (Debian's
 # kubernetes-client if the machine has none), the controller under kopf,

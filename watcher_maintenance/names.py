@@ -17,6 +17,7 @@ MIGRATE = 'migrate'
 CHANGE_SERVICE_STATE = 'change_nova_service_state'
 STOP = 'stop'
 CHECKPOINT = 'maintenance_checkpoint'   # ours: watcher_actions plugin
+START = 'maintenance_start'             # ours: starts a stopped server
 
 # nova-compute disabled reasons. The spare reason is only the default of
 # ``[watcher_maintenance] spare_reason``.

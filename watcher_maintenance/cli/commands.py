@@ -83,6 +83,13 @@ class OutputCommand(command.Command):
 
     # -- output --------------------------------------------------------------
 
+    def plan_progress(self, reader):
+        """The ``--wait`` display: actions done, each running live
+        migration's progress, and the plan's ETA (on standard error)."""
+        return render.PlanProgress(
+            self.err, reader.guest,
+            render.MigrationWatch(reader.migrations, reader.guest))
+
     def setup_output(self, parsed_args):
         self.fmt = parsed_args.output_format
         self.out = Console(file=self.app.stdout, width=self.width,
@@ -245,7 +252,7 @@ class PlanCommand(MaintenanceCommand):
             raise _Finished(OK)
         run.reader.forget()
         try:
-            with render.PlanProgress(self.err, run.reader.guest) as bar:
+            with self.plan_progress(run.reader) as bar:
                 run.plan = run.ops.follow_plan(run.plan['uuid'],
                                                Deadline(run.args.timeout),
                                                on_poll=bar.update)

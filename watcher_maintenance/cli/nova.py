@@ -27,6 +27,15 @@ LOG = logging.getLogger(__name__)
 COMPUTE_BINARY = 'nova-compute'
 
 
+def _flavor_ram(flavor):
+    """MiB of RAM of a server's flavor (embedded from microversion 2.47)."""
+    if flavor is None:
+        return None
+    ram = (flavor.get('ram') if isinstance(flavor, dict)
+           else getattr(flavor, 'ram', None))
+    return int(ram) if ram is not None else None
+
+
 class NovaReader:
     """Guests and services, with a per-command cache of servers."""
 
@@ -79,12 +88,34 @@ class NovaReader:
             return None
         return self._remember(server)
 
+    def migrations(self, uuid):
+        """The server's live migrations in flight, with Nova's memory
+        counters: ``[{'id', 'total', 'processed', 'remaining'}]``.
+
+        ``GET /servers/<id>/migrations``; the counters need compute
+        microversion 2.23, which openstacksdk negotiates. None when Nova
+        cannot be read.
+        """
+        if self.compute is None or not uuid:
+            return None
+        try:
+            found = list(self.compute.server_migrations(uuid))
+        except Exception as error:  # noqa: BLE001 - shown as unknown
+            LOG.info('Could not read the migrations of server %s from '
+                     'Nova: %s', uuid, error)
+            return None
+        return [{'id': str(m.id), 'total': m.memory_total_bytes or 0,
+                 'processed': m.memory_processed_bytes or 0,
+                 'remaining': m.memory_remaining_bytes or 0}
+                for m in found if m.memory_total_bytes is not None]
+
     def forget(self):
         self._servers.clear()
 
     def _remember(self, server):
         guest = {'uuid': server.id, 'name': server.name,
                  'project': server.project_id, 'host': server.compute_host,
-                 'status': server.status}
+                 'status': server.status,
+                 'memory_mb': _flavor_ram(server.flavor)}
         self._servers[server.id] = guest
         return guest

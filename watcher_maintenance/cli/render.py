@@ -8,12 +8,14 @@ feed both the rich tables and the ``-f json|yaml`` documents.
 from __future__ import annotations
 
 import json
+import time
 
 from watcher_maintenance import names
+from watcher_maintenance.planning import progress
 from watcher_maintenance.planning import wording
 
 SLEEP = 'sleep'
-GUEST_ACTIONS = (names.MIGRATE, names.STOP)
+GUEST_ACTIONS = (names.MIGRATE, names.STOP, names.START)
 
 PLAN_COLUMNS = ('step', 'action', 'target', 'from', 'to', 'how')
 RESULT_COLUMNS = ('guest', 'project', 'from', 'to', 'live/cold', 'result',
@@ -38,6 +40,10 @@ def _name(action, guest):
     return params.get('resource_id') or UNKNOWN
 
 
+def _verb(kind):
+    return 'start' if kind == names.START else 'stop'
+
+
 def plan_rows(actions, guest, node=None):
     """One row per action, in run order."""
     rows = []
@@ -52,6 +58,11 @@ def plan_rows(actions, guest, node=None):
                        how=params.get('migration_type', ''))
             row['from'] = params.get('source_node') or node or ''
             row['to'] = params.get('destination_node') or 'scheduler'
+        elif kind == names.START:
+            row.update(action='start',
+                       target=_name(action, guest(params.get('resource_id'))),
+                       how='start again (stopped by the drain)')
+            row['from'] = node or ''
         elif kind == names.STOP:
             row.update(action='stop',
                        target=_name(action, guest(params.get('resource_id'))),
@@ -101,7 +112,7 @@ def result_rows(actions, guest, plan_state, node=None):
             'to': (params.get('destination_node') or 'scheduler'
                    if kind == names.MIGRATE else '-'),
             'live/cold': (params.get('migration_type', '')
-                          if kind == names.MIGRATE else 'stop'),
+                          if kind == names.MIGRATE else _verb(kind)),
             'result': RESULTS.get(state, state.lower()),
             'message': _message(action, nova, plan_state),
         }
@@ -231,18 +242,102 @@ def print_fields(console, title, fields):
     console.print(table)
 
 
-class PlanProgress:
-    """A rich progress bar over a plan's actions (on the error stream)."""
+def size(n):
+    """Bytes in the largest binary unit that keeps a digit before the
+    point: 3221225472 -> '3.0 GiB'."""
+    for unit, scale in (('GiB', 1024 ** 3), ('MiB', 1024 ** 2),
+                        ('KiB', 1024)):
+        if abs(n) >= scale:
+            return '%.1f %s' % (n / scale, unit)
+    return '%d B' % n
 
-    def __init__(self, console, guest):
-        from rich import progress
+
+def duration(seconds):
+    """75 -> '1 min 15 s'; 3725 -> '1 h 02 min'."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return '%d s' % seconds
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return '%d min %02d s' % (minutes, seconds)
+    hours, minutes = divmod(minutes, 60)
+    return '%d h %02d min' % (hours, minutes)
+
+
+def _live(action, state):
+    return (action['action_type'] == names.MIGRATE
+            and action.get('state') == state
+            and _params(action).get('migration_type') == 'live')
+
+
+class MigrationWatch:
+    """Each running live migration's progress and the plan's ETA.
+
+    ``migrations(uuid)`` reads a server's migrations in flight from Nova
+    (``NovaReader.migrations``); ``guest(uuid)`` gives a waiting guest's
+    memory. The arithmetic is the planning core's ``PlanEta``.
+    """
+
+    def __init__(self, migrations, guest, clock=time.monotonic):
+        self._migrations = migrations
         self._guest = guest
-        self._progress = progress.Progress(
-            progress.TextColumn('{task.description}'),
-            progress.BarColumn(),
-            progress.MofNCompleteColumn(),
-            progress.TextColumn('actions'),
-            progress.TimeElapsedColumn(),
+        self._clock = clock
+        self._eta = progress.PlanEta()
+
+    def phrases(self, actions):
+        """(one phrase per running live migration, the ETA phrase)."""
+        running, rows = {}, {}
+        live = [a for a in actions if _live(a, 'ONGOING')]
+        for row, action in zip(plan_rows(live, self._guest), live):
+            uuid = _params(action).get('resource_id')
+            for m in self._migrations(uuid) or []:
+                key = '%s/%s' % (uuid, m['id'])
+                running[key] = progress.Transfer(m['total'], m['processed'],
+                                                 m['remaining'])
+                rows[key] = row
+        waiting = 0
+        for action in actions:
+            if _live(action, 'PENDING'):
+                guest = self._guest(_params(action).get('resource_id'))
+                if not guest or guest.get('memory_mb') is None:
+                    waiting = None
+                    break
+                waiting += guest['memory_mb'] * 1024 * 1024
+        estimate = self._eta.observe(self._clock(), running, waiting or 0)
+        phrases = []
+        for key, transfer in running.items():
+            row, rate = rows[key], estimate.rates.get(key)
+            phrases.append('%s %s -> %s: %d%% of %s at %s' % (
+                row['target'], row['from'], row['to'], transfer.percent,
+                size(transfer.total),
+                '%s/s' % size(rate) if rate is not None else '? B/s'))
+        if waiting is None or estimate.eta is None:
+            eta = 'plan ETA unknown yet'
+        else:
+            eta = 'plan ETA %s' % duration(estimate.eta)
+        return phrases, eta
+
+
+class PlanProgress:
+    """A rich progress bar over a plan's actions (on the error stream).
+
+    With a ``MigrationWatch``, the bar names each running live
+    migration's percentage and data rate and the plan's ETA. A console
+    that is not a terminal (a log, a pipe) gets those as one line per
+    poll instead, since a progress bar is only drawn at its end there.
+    """
+
+    def __init__(self, console, guest, watch=None):
+        from rich import progress as rich_progress
+        self._guest = guest
+        self._watch = watch
+        self._console = console
+        self._progress = rich_progress.Progress(
+            rich_progress.TextColumn('{task.description}'),
+            rich_progress.BarColumn(),
+            rich_progress.MofNCompleteColumn(),
+            rich_progress.TextColumn('actions'),
+            rich_progress.TimeElapsedColumn(),
             console=console, transient=False)
         self._task = None
 
@@ -261,5 +356,12 @@ class PlanProgress:
             description = 'plan %s' % plan['state']
         else:
             description = current_step(actions, self._guest)
+            if self._watch is not None:
+                migrating, eta = self._watch.phrases(actions)
+                description = '; '.join(
+                    (migrating or [description]) + [eta])
+                if migrating and not self._console.is_terminal:
+                    self._console.print('%d/%d actions: %s' % (
+                        done, total, description), markup=False)
         self._progress.update(self._task, completed=done, total=total,
                               description=description)

@@ -297,7 +297,7 @@ class RollMaintenance(commands.OutputCommand):
             if plan is None or plan['state'] == 'SUCCEEDED':
                 return plan     # nothing to do: an empty plan is done
             self.ops.start_plan(plan['uuid'])
-            with render.PlanProgress(self.err, self.reader.guest) as bar:
+            with self.plan_progress(self.reader) as bar:
                 plan = self.ops.follow_plan(plan['uuid'], deadline,
                                             on_poll=bar.update)
         except TimedOut as late:

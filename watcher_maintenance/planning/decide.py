@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Sequence
 
+from watcher_maintenance.planning import policy
 from watcher_maintenance.planning.inventory import Guest
 from watcher_maintenance.planning.inventory import GuestState
 from watcher_maintenance.planning.plan import Decision
@@ -25,10 +26,39 @@ UNMOVABLE_ADVICE = ('Bring them to ACTIVE or SHUTOFF (or move them by '
 
 
 def decide(guest: Guest, rules) -> Decision:
-    """The action ``guest`` needs, with the reason in words."""
+    """The action ``guest`` needs, with the reason in words.
+
+    The guest's ``maintenance_policy`` says what its tenant wants; the
+    operator's switches win where they are stricter. Every reason but
+    the audit scope's names the policy.
+
+    :raises PlanningRefused: when the guest's policy is unknown.
+    """
     if guest.excluded:
         return Decision(guest, Outcome.LEFT, 'excluded by the audit scope')
+    policy.refuse_unknown([guest])
+    decision = _by_state(guest, rules)
+    return dataclasses.replace(
+        decision, reason='%s; %s=%s' % (decision.reason, policy.KEY,
+                                        guest.policy))
+
+
+def _by_state(guest: Guest, rules) -> Decision:
+    wanted = guest.policy
+    if wanted == policy.SKIP:
+        return Decision(guest, Outcome.LEFT,
+                        '%s, left as it is on its node' % guest.state)
     if GuestState.is_running(guest.state):
+        if wanted == policy.STOP:
+            return Decision(guest, Outcome.STOP,
+                            'active, stopped in place for the window')
+        if wanted == policy.COLD:
+            if rules.disable_cold_migration:
+                return Decision(guest, Outcome.STOP,
+                                'active, must not be live-migrated and '
+                                'cold migration is disabled')
+            return Decision(guest, Outcome.COLD,
+                            'active, cold-migrated and started again')
         if rules.disable_live_migration and rules.disable_cold_migration:
             return Decision(guest, Outcome.STOP,
                             'live and cold migration are both disabled')
@@ -46,6 +76,9 @@ def decide(guest: Guest, rules) -> Decision:
                             'live_migrate_local_disk is false')
         return Decision(guest, Outcome.LIVE, 'active')
     if GuestState.is_stopped(guest.state):
+        if wanted == policy.STOP:
+            return Decision(guest, Outcome.LEFT,
+                            'stopped already, stays on its node')
         if rules.disable_cold_migration:
             return Decision(guest, Outcome.LEFT,
                             'stopped, and cold migration is disabled')
@@ -61,6 +94,7 @@ def for_drain(node_label: str, guests: Sequence[Guest], rules):
     :raises PlanningRefused: when a guest cannot be moved and
         ``skip_unmovable`` is not set.
     """
+    policy.refuse_unknown(guests)
     decisions, to_move, unmovable = [], [], []
     for guest in guests:
         decision = decide(guest, rules)

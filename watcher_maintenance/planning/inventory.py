@@ -121,6 +121,9 @@ class Guest:
     project_id: str | None = None
     # The node it runs on, where a drain covers several.
     host: str | None = None
+    # The tenant's maintenance_policy (``planning.policy``): live, cold,
+    # stop or skip; anything else is refused when planning.
+    policy: str = 'live'
 
     @property
     def label(self) -> str:

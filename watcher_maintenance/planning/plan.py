@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 class Outcome(str, enum.Enum):
     LIVE = 'live'          # live-migrated to ``destination``
     COLD = 'cold'          # cold-migrated to ``destination``
-    STOP = 'stop'          # stopped where it is (both migrations disabled)
+    STOP = 'stop'          # stopped where it is (policy stop, or no migration)
     LEFT = 'left'          # left on the node, on purpose (see reason)
     UNPLACEABLE = 'unplaceable'  # would have to move, but cannot
 
@@ -108,6 +108,28 @@ class DrainPlan(Decided):
         # them all on at once: no move waits for another.
         return None
 
+    def by_project(self) -> dict:
+        """The guests the plan moves or stops, per project (for tenants).
+
+        ``{project: [{'server_uuid', 'server_name', 'host', 'action',
+        'destination'}]}``; ``action`` is live, cold or stop, ``host``
+        the node the guest is on. Projects and guests sorted; a guest
+        without a known project is under ``''``.
+        """
+        found = {}
+        for d in self.with_outcome(Outcome.LIVE, Outcome.COLD,
+                                   Outcome.STOP):
+            found.setdefault(d.guest.project_id or '', []).append({
+                'server_uuid': d.guest.uuid,
+                'server_name': d.guest.name,
+                'host': self.source_of(d),
+                'action': d.outcome.value,
+                'destination': d.destination,
+            })
+        return {project: sorted(guests, key=lambda g: (
+                    g['server_name'] or '', g['server_uuid']))
+                for project, guests in sorted(found.items())}
+
     @property
     def evacuated_share(self) -> float:
         """Share of the node's guests the plan moves off it (0..1)."""
@@ -150,6 +172,8 @@ class RestorePlan(Decided):
     missing: tuple[str, ...] = ()       # drained guests since deleted
     notes: tuple[str, ...] = ()
     options: RestoreOptions | None = None
+    # Guests the drain stopped in place, started again (power state kept).
+    starts: tuple[Guest, ...] = ()
 
     @property
     def guests_considered(self) -> int:
@@ -184,6 +208,9 @@ class RestorePlan(Decided):
                 '%s (%s)' % (d.guest.label, d.reason) for d in left))
         if self.in_place:
             parts.append('%d already in place' % len(self.in_place))
+        if self.starts:
+            parts.append('start again (stopped by the drain): %s' % ', '.join(
+                g.label for g in self.starts))
         out = '%s: %s.' % (self.node, ', '.join(parts))
         if self.notes:
             out += ' ' + ' '.join(self.notes)

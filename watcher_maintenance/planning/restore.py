@@ -83,7 +83,8 @@ def plan_restore(node_name: str, hosts: HostSource, guests: GuestSource,
     return RestorePlan(node_name, tuple(decisions) + returning.left,
                        tuple(moves), tuple(service_changes),
                        tuple(in_place), returning.missing,
-                       tuple(notes) + returning.notes, options)
+                       tuple(notes) + returning.notes, options,
+                       returning.to_start)
 
 
 def plan_restore_nodes(node_names: Sequence[str], hosts: HostSource,
@@ -124,7 +125,8 @@ def plan_restore_nodes(node_names: Sequence[str], hosts: HostSource,
         return tuple(item for plan in plans for item in getattr(plan, field))
     return RestorePlan(', '.join(names), joined('decisions'), tuple(moves),
                        joined('service_changes'), joined('in_place'),
-                       joined('missing'), joined('notes'), options)
+                       joined('missing'), joined('notes'), options,
+                       joined('starts'))
 
 
 def _enabling(node: Host, options: RestoreOptions):

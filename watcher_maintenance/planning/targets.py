@@ -13,6 +13,7 @@ import dataclasses
 from typing import Iterable, Protocol, Sequence
 
 from watcher_maintenance.planning.inventory import Guest
+from watcher_maintenance.planning.inventory import GuestState
 from watcher_maintenance.planning.plan import Decision
 from watcher_maintenance.planning.plan import Outcome
 
@@ -71,6 +72,9 @@ class DrainRecord:
     action_plan: str
     state: str
     moved: tuple[DrainedGuest, ...]
+    # Guests it stopped in place (their maintenance_policy is stop, or
+    # both kinds of migration were disabled); ``destination`` is unused.
+    stopped: tuple[DrainedGuest, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,6 +94,9 @@ class DrainReturn:
     left: tuple[Decision, ...] = ()     # moved again since the drain
     missing: tuple[str, ...] = ()       # deleted since the drain
     notes: tuple[str, ...] = ()
+    # Guests the drain stopped on the node that are still stopped there:
+    # the restore starts them, so they end as they were before.
+    to_start: tuple[Guest, ...] = ()
 
 
 def from_drain(node_name: str, record: DrainRecord,
@@ -114,5 +121,13 @@ def from_drain(node_name: str, record: DrainRecord,
                 placed, node_name,
                 'back to %s, where host_drain (action plan %s) took it from'
                 % (node_name, record.action_plan)))
+    to_start = []
+    for stopped in record.stopped:
+        placed = guests.by_uuid(stopped.uuid)
+        # A multi-node drain does not record which node a stopped guest
+        # was on: each node starts those still stopped on it.
+        if placed is not None and placed.host == node_name and \
+                GuestState.is_stopped(placed.guest.state):
+            to_start.append(placed.guest)
     return DrainReturn(tuple(targets), tuple(left), tuple(missing),
-                       tuple(notes))
+                       tuple(notes), tuple(to_start))

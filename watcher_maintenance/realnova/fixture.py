@@ -104,9 +104,12 @@ class RealNova(fixtures.Fixture):
     ``request()`` for Nova's API as an admin.
     """
 
-    def __init__(self, topology, log_dir=None):
+    def __init__(self, topology, log_dir=None, live_migration_rate=None):
         super().__init__()
         self.topology = to_bed_topology(topology)
+        # Bytes of guest memory a live migration copies per second (the
+        # fake driver reports progress as it goes); None: at once.
+        self.topology['live_migration_rate'] = live_migration_rate
         self.log_dir = log_dir
         self.process = None
 
@@ -269,13 +272,14 @@ class RealNovaPlacementFixture(fixtures.Fixture):
             self.nova = None
         self._connection = None
 
-    def reload_topology(self, topology):
+    def reload_topology(self, topology, live_migration_rate=None):
         """Replace the running Nova with one built from ``topology``."""
         self._stop_nova()
         log_dir = None
         if self._log_dir:
             log_dir = os.path.join(self._log_dir, str(time.time_ns()))
-        nova = RealNova(topology, log_dir=log_dir)
+        nova = RealNova(topology, log_dir=log_dir,
+                        live_migration_rate=live_migration_rate)
         nova.setUp()
         self.nova = nova
         session = ks_session.Session(auth=noauth.NoAuth(

@@ -88,6 +88,27 @@ class TopologyError(ValueError):
 # Hosts: one fake-driver class per host, with the host's sizes
 
 
+MiB = 1024 * 1024
+PROGRESS_INTERVAL = 0.1
+
+
+def report_progress(migration, total, rate):
+    """Copy ``total`` bytes at ``rate`` bytes/s, saving Nova's memory
+    counters on ``migration`` every ``PROGRESS_INTERVAL`` seconds."""
+    started = time.monotonic()
+    copied = 0
+    while True:
+        # Nova's API answers null or a positive count, never 0.
+        migration.memory_total = total
+        migration.memory_processed = copied or None
+        migration.memory_remaining = (total - copied) or None
+        migration.save()
+        if copied >= total:
+            return
+        time.sleep(PROGRESS_INTERVAL)
+        copied = min(total, int(rate * (time.monotonic() - started)))
+
+
 def host_driver(host):
     """A FakeDriver subclass reporting ``host``'s sizes and inventory.
 
@@ -102,6 +123,21 @@ def host_driver(host):
         vcpus = int(host['vcpus'])
         memory_mb = int(host['memory_mb'])
         local_gb = int(host['disk_gb'])
+
+        def live_migration(self, context, instance, dest, post_method,
+                           recover_method, block_migration=False,
+                           migrate_data=None):
+            # The fake driver migrates at once and reports nothing; with
+            # a rate, copy the guest's memory over time and report it on
+            # the migration record as libvirt's migration monitor does.
+            rate = NovaBed.topology.get('live_migration_rate')
+            if rate and migrate_data is not None and \
+                    migrate_data.obj_attr_is_set('migration'):
+                report_progress(migrate_data.migration,
+                                instance.flavor.memory_mb * MiB, rate)
+            super().live_migration(context, instance, dest, post_method,
+                                   recover_method, block_migration,
+                                   migrate_data)
 
         def update_provider_tree(self, provider_tree, nodename,
                                  allocations=None):

@@ -40,9 +40,12 @@ class RealNovaOperations(services.SandboxOperations):
     def nova(self) -> realnova.RealNova:
         return self.nova_fixture.nova
 
-    def load_topology(self, topology):
+    def load_topology(self, topology, live_migration_rate=None):
+        """``live_migration_rate``: bytes/s a live migration copies, with
+        Nova's memory counters reported as it goes (None: at once)."""
         self.topology = sandbox_topology.load(topology)
-        self.nova_fixture.reload_topology(self.topology)
+        self.nova_fixture.reload_topology(
+            self.topology, live_migration_rate=live_migration_rate)
         return self.topology
 
     # -- Nova's view ---------------------------------------------------------
@@ -187,5 +190,6 @@ class RealNovaTestCase(RealNovaOperations, wbase.WatcherFunctionalTestCase):
             super().setUp()
         self.connect_test_case()
 
-    def load_topology(self, topology):
-        return RealNovaOperations.load_topology(self, topology)
+    def load_topology(self, topology, live_migration_rate=None):
+        return RealNovaOperations.load_topology(self, topology,
+                                                live_migration_rate)

@@ -120,7 +120,19 @@ def build_parser():
     serve.add_argument('--port', type=int, default=0,
                        help='port of the Watcher API (default: any free '
                             'one)')
+    serve.add_argument('--migration-rate', type=_rate, metavar='MIB_PER_S',
+                       help='live migrations copy guest memory at this '
+                            'many MiB per second, so their progress can be '
+                            'followed (default: they complete at once)')
     return parser
+
+
+def _rate(text):
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(
+            'a migration rate is > 0 MiB per second, not %s' % text)
+    return value
 
 
 def main(argv=None):

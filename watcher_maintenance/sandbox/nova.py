@@ -1,9 +1,10 @@
 """A Nova emulator that refuses what real Nova refuses.
 
-A layer over Watcher's ``NovaAPIEmulator`` (which serves servers,
-hypervisors, services, flavors and aggregates). This module replaces its
-server actions and adds server groups, migration records and failure
-injection:
+Built on the public surface of Watcher's ``NovaAPIEmulator``: its
+``load_topology`` fills the stores (servers, hypervisors, services,
+flavors, aggregates). This module owns every HTTP controller (it uses
+none of that emulator's private classes) and adds server groups,
+migration records, migrations that take time, and failure injection:
 
 * ``os-migrateLive`` and ``migrate`` to an unknown host or to the
   server's own host are refused at once with 400.
@@ -25,6 +26,11 @@ injection:
   SHUTOFF).
 * ``GET /os-server-groups`` (``all_projects``, ``limit``, ``offset``) and
   ``GET /servers/<id>/migrations`` are served.
+* With ``set_migration_rate(bytes_per_second)``, a live migration runs
+  for its guest's memory divided by the rate: the server stays
+  ``MIGRATING`` on its source while ``GET /servers/<id>/migrations``
+  reports ``memory_processed_bytes`` rising and
+  ``memory_remaining_bytes`` falling, then it lands on its destination.
 * Failures can be injected per server (see ``FAILURES``).
 
 The Placement emulator, when given, is kept in step after every move.
@@ -32,9 +38,11 @@ The Placement emulator, when given, is kept in step after every move.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import math
 import threading
+import time
 import uuid
 
 from pecan import expose
@@ -74,13 +82,17 @@ LATEST_MICROVERSION = (2, 100)
 # by the conductor after the API has answered 202.
 LIVE_CHECKED_LATER = (2, 34)
 _MiB_PER_GiB = 1024
+_BYTES_PER_MiB = 1024 * 1024
+_COUNTERS = tuple('%s_%s_bytes' % (kind, count)
+                  for kind in ('memory', 'disk')
+                  for count in ('total', 'processed', 'remaining'))
 
 
 class NovaError(Exception):
     """An API refusal: HTTP code and Nova's error message."""
 
-    NAMES = {400: 'badRequest', 404: 'itemNotFound', 409: 'conflictingRequest',
-             500: 'computeFault'}
+    NAMES = {400: 'badRequest', 403: 'forbidden', 404: 'itemNotFound',
+             409: 'conflictingRequest', 500: 'computeFault'}
 
     def __init__(self, code, message):
         super().__init__(message)
@@ -111,7 +123,30 @@ def _now():
 
 
 # --------------------------------------------------------------------------
-# Controllers (only what differs from Watcher's emulator)
+# Controllers. The sandbox owns all of them: it uses Watcher's emulator
+# only for its public surface (``NovaAPIEmulator.load_topology`` and the
+# stores it fills, plus the two hooks ``BaseAPIEmulator`` asks every
+# emulator to implement), never its private controller classes.
+
+
+def _not_found(message):
+    error = NovaError(404, message)
+    response.status = error.code
+    return error.body()
+
+
+def _truthy(value):
+    return str(value or '').lower() in ('1', 'true', 'yes', 'on')
+
+
+def _page(items, limit, marker):
+    """Nova's marker/limit paging: (page, whether more follow)."""
+    if marker:
+        ids = [item['id'] for item in items]
+        items = items[ids.index(marker) + 1:] if marker in ids else []
+    if limit and 0 < limit < len(items):
+        return items[:limit], True
+    return items, False
 
 
 class _Action(rest.RestController):
@@ -133,6 +168,9 @@ class _Action(rest.RestController):
 
 
 class _ServerMigrations(rest.RestController):
+    """``GET /servers/<id>/migrations``: its live migrations in flight,
+    with the memory counters Nova reports (microversion 2.23 and on)."""
+
     def __init__(self, nova, server_id):
         self._nova = nova
         self._server_id = server_id
@@ -140,29 +178,150 @@ class _ServerMigrations(rest.RestController):
     @expose('json')
     def get_all(self):
         if self._server_id not in self._nova.servers:
-            response.status = 404
-            return NovaError(404, 'Instance %s could not be found.'
-                             % self._server_id).body()
+            return _not_found('Instance %s could not be found.'
+                              % self._server_id)
         return {'migrations': [
-            m for m in self._nova.migrations.values()
+            self._nova.migration_view(m)
+            for m in self._nova.migrations.values()
             if m['server_uuid'] == self._server_id
             and m['migration_type'] == 'live-migration'
             and m['status'] in _IN_FLIGHT]}
 
 
-class _Server(wnova._ServerController):
+class _Server(rest.RestController):
     def __init__(self, nova, server_id):
-        super().__init__(nova, server_id)
+        self._nova = nova
+        self._server_id = server_id
         self.action = _Action(nova, server_id)
         self.migrations = _ServerMigrations(nova, server_id)
 
+    @expose('json')
+    def get(self):
+        server = self._nova.servers.get(self._server_id)
+        if server is None:
+            return _not_found('Instance %s could not be found.'
+                              % self._server_id)
+        return {'server': server}
 
-class _Servers(wnova._ServersController):
+
+class _Servers(rest.RestController):
+    _custom_actions = {'detail': ['GET']}
+
+    def __init__(self, nova):
+        self._nova = nova
+
+    @expose('json')
+    def detail(self):
+        params = request.params
+        servers = list(self._nova.servers.values())
+        if params.get('host'):
+            servers = [s for s in servers
+                       if s['OS-EXT-SRV-ATTR:host'] == params['host']]
+        limit = int(params['limit']) if params.get('limit') else None
+        page, more = _page(servers, limit, params.get('marker'))
+        body = {'servers': page}
+        if more:
+            body['servers_links'] = [{
+                'rel': 'next',
+                'href': '/v2.1/servers/detail?limit=%d&marker=%s'
+                        % (limit, page[-1]['id'])}]
+        return body
+
     @expose()
     def _lookup(self, server_id, *remainder):
         if server_id == 'detail':
             return
-        return _Server(self._emulator, server_id), remainder
+        return _Server(self._nova, server_id), remainder
+
+
+class _Hypervisors(rest.RestController):
+    _custom_actions = {'detail': ['GET']}
+
+    def __init__(self, nova):
+        self._nova = nova
+
+    @expose('json')
+    def detail(self):
+        pattern = request.params.get('hypervisor_hostname_pattern')
+        with_servers = _truthy(request.params.get('with_servers'))
+        found = []
+        for hyp in self._nova.hypervisors.values():
+            if pattern and hyp['hypervisor_hostname'] != pattern:
+                continue
+            hyp = copy.deepcopy(hyp)
+            if not with_servers:
+                hyp.pop('servers', None)
+            found.append(hyp)
+        return {'hypervisors': found}
+
+    @expose('json')
+    def get_one(self, hypervisor_id):
+        hyp = self._nova.hypervisors.get(hypervisor_id)
+        if hyp is None:
+            return _not_found('Hypervisor with ID %s could not be found.'
+                              % hypervisor_id)
+        return {'hypervisor': hyp}
+
+
+class _Services(rest.RestController):
+    def __init__(self, nova):
+        self._nova = nova
+
+    @expose('json')
+    def get_all(self):
+        params = request.params
+        return {'services': [
+            s for s in self._nova.services.values()
+            if (not params.get('host') or s['host'] == params['host'])
+            and (not params.get('binary')
+                 or s['binary'] == params['binary'])]}
+
+    @expose('json')
+    def put(self, service_id):
+        try:
+            return {'service': self._nova.set_service(service_id,
+                                                      request.json)}
+        except NovaError as error:
+            response.status = error.code
+            return error.body()
+
+
+class _Flavors(rest.RestController):
+    _custom_actions = {'detail': ['GET']}
+
+    def __init__(self, nova):
+        self._nova = nova
+
+    @expose('json')
+    def detail(self):
+        return {'flavors': list(self._nova.flavors.values())}
+
+    @expose('json')
+    def get_all(self):
+        return self.detail()
+
+    @expose('json')
+    def get_one(self, flavor_id):
+        flavor = self._nova.flavors.get(flavor_id)
+        if flavor is None:
+            return _not_found('Flavor %s could not be found.' % flavor_id)
+        return {'flavor': flavor}
+
+
+class _Aggregates(rest.RestController):
+    def __init__(self, nova):
+        self._nova = nova
+
+    @expose('json')
+    def get_all(self):
+        return {'aggregates': list(self._nova.aggregates.values())}
+
+    @expose('json')
+    def get_one(self, aggregate_id):
+        for key, aggregate in self._nova.aggregates.items():
+            if str(key) == aggregate_id:
+                return {'aggregate': aggregate}
+        return _not_found('Aggregate %s could not be found.' % aggregate_id)
 
 
 class _ServerGroups(rest.RestController):
@@ -174,10 +333,8 @@ class _ServerGroups(rest.RestController):
         params = request.params
         groups = sorted(self._nova.server_groups.values(),
                         key=lambda g: g['name'])
-        all_projects = str(params.get('all_projects', '')).lower() in (
-            '1', 'true', 'yes', 'on')
         project = request.headers.get('X-Project-Id')
-        if not all_projects and project:
+        if not _truthy(params.get('all_projects')) and project:
             groups = [g for g in groups if g['project_id'] == project]
         offset = int(params.get('offset', 0) or 0)
         limit = params.get('limit')
@@ -190,62 +347,68 @@ class _ServerGroups(rest.RestController):
     def get_one(self, group_id):
         group = self._nova.server_groups.get(group_id)
         if group is None:
-            response.status = 404
-            return NovaError(404, 'Instance group %s could not be found.'
-                             % group_id).body()
+            return _not_found('Instance group %s could not be found.'
+                              % group_id)
         return {'server_group': group}
 
 
 class _Migrations(rest.RestController):
+    def __init__(self, nova):
+        self._nova = nova
+
     @expose('json')
     def get_all(self):
         uuid = request.params.get('instance_uuid')
         return {'migrations': [
-            m for m in self._nova.migrations.values()
+            self._nova.migration_view(m)
+            for m in self._nova.migrations.values()
             if not uuid or m['server_uuid'] == uuid]}
+
+
+def _version(base):
+    return {'id': 'v2.1', 'status': 'CURRENT',
+            'version': '%d.%d' % LATEST_MICROVERSION, 'min_version': '2.1',
+            'updated': '2013-07-23T11:33:21Z',
+            'links': [{'rel': 'self', 'href': '%s/v2.1/' % base}]}
+
+
+class _V21:
+    SEGMENTS = {
+        'servers': _Servers, 'flavors': _Flavors,
+        'os-hypervisors': _Hypervisors, 'os-services': _Services,
+        'os-aggregates': _Aggregates, 'os-server-groups': _ServerGroups,
+        'os-migrations': _Migrations,
+    }
 
     def __init__(self, nova):
         self._nova = nova
 
-
-class _Services(wnova._ServicesController):
-    """Nova forgets a service's disabled reason when it is enabled
-    (checked against Nova 34); Watcher's emulator keeps it."""
-
-    @expose('json')
-    def put(self, service_id):
-        body = super().put(service_id)
-        if request.json.get('status') == 'enabled':
-            with self._emulator.lock:
-                svc = self._emulator.services[service_id]
-                svc['disabled_reason'] = None
-                for hyp in self._emulator.hypervisors.values():
-                    if hyp['hypervisor_hostname'] == svc['host']:
-                        hyp['service']['disabled_reason'] = None
-        return body
-
-
-class _V21(wnova._V21Controller):
-    def __init__(self, nova):
-        super().__init__(nova)
-        self.servers = _Servers(nova)
-
     @expose()
     def _lookup(self, segment, *remainder):
-        if segment == 'os-server-groups':
-            return _ServerGroups(self._emulator), remainder
-        if segment == 'os-migrations':
-            return _Migrations(self._emulator), remainder
-        if segment == 'os-services':
-            return _Services(self._emulator), remainder
-        return super()._lookup(segment, *remainder)
+        controller = self.SEGMENTS.get(segment)
+        if controller is not None:
+            return controller(self._nova), remainder
+
+    @expose('json')
+    def index(self):
+        return {'version': _version(request.host_url.rstrip('/'))}
 
 
-class _Root(wnova._NovaRootController):
+class _Root:
+    def __init__(self, nova):
+        self._nova = nova
+
     @expose()
     def _lookup(self, segment, *remainder):
         if segment == 'v2.1':
-            return _V21(self._emulator), remainder
+            # Migrations advance with time; every request sees them
+            # where they are now.
+            self._nova.advance()
+            return _V21(self._nova), remainder
+
+    @expose('json')
+    def index(self):
+        return {'versions': [_version(request.host_url.rstrip('/'))]}
 
 
 # --------------------------------------------------------------------------
@@ -258,9 +421,13 @@ class SandboxNova(wnova.NovaAPIEmulator):
     :param placement: optional ``PlacementAPIEmulator`` kept in step.
     """
 
-    def __init__(self, placement=None):
+    def __init__(self, placement=None, clock=time.monotonic):
         self.placement = placement
         self.lock = threading.RLock()
+        self.clock = clock
+        # Bytes of guest memory a live migration copies per second; None
+        # (the default) completes every live migration at once.
+        self.migration_rate = None
         super().__init__()
 
     def _init_stores(self):
@@ -319,10 +486,35 @@ class SandboxNova(wnova.NovaAPIEmulator):
         raise KeyError('no server named %r' % name)
 
     def service_of(self, hostname):
-        svc = self._find_service_by_hostname(hostname)
-        if svc is None:
-            raise KeyError('no nova-compute service on %r' % hostname)
-        return svc
+        for svc in self.services.values():
+            if svc['host'] == hostname and svc['binary'] == 'nova-compute':
+                return svc
+        raise KeyError('no nova-compute service on %r' % hostname)
+
+    def set_service(self, service_id, body):
+        """``PUT /os-services/<id>``: status and disabled reason.
+
+        As Nova does (checked against Nova 34), enabling a service
+        forgets its disabled reason.
+        """
+        with self.lock:
+            svc = self.services.get(service_id)
+            if svc is None:
+                raise NovaError(404, 'Service %s could not be found.'
+                                % service_id)
+            if 'status' in body:
+                svc['status'] = body['status']
+                svc['disabled_reason'] = body.get('disabled_reason')
+            elif 'disabled_reason' in body:
+                svc['disabled_reason'] = body['disabled_reason']
+            if svc['status'] == 'enabled':
+                svc['disabled_reason'] = None
+            for hyp in self.hypervisors.values():
+                if hyp['hypervisor_hostname'] == svc['host']:
+                    hyp['status'] = svc['status']
+                    hyp['service']['disabled_reason'] = svc[
+                        'disabled_reason']
+            return svc
 
     @staticmethod
     def needs(server):
@@ -562,15 +754,17 @@ class SandboxNova(wnova.NovaAPIEmulator):
             return 202, None
         record = self._record(server, source, dest, live)
         if failure == NEVER_COMPLETES:
-            record['status'] = 'running'
-            server['status'] = 'MIGRATING' if live else 'RESIZE'
-            server['OS-EXT-STS:task_state'] = ('migrating' if live
-                                               else 'resize_migrating')
+            self._start(server, record, live)
         elif failure == ERROR_AFTER_START:
             record['status'] = 'error'
+        elif live and self.migration_rate is not None:
+            self._start(server, record, live)
+            record['advancing_since'] = self.clock()
         elif live:
             self._place(server, dest)
-            record['status'] = 'completed'
+            record.update(status='completed', memory_remaining_bytes=0,
+                          memory_processed_bytes=record[
+                              'memory_total_bytes'])
         else:
             record['prior'] = server['OS-EXT-STS:vm_state']
             self._place(server, dest)
@@ -579,6 +773,77 @@ class SandboxNova(wnova.NovaAPIEmulator):
         record['updated_at'] = _now()
         self._refresh_usage()
         return 202, None
+
+    @staticmethod
+    def _start(server, record, live):
+        record['status'] = 'running'
+        record['prior'] = server['OS-EXT-STS:vm_state']
+        server['status'] = 'MIGRATING' if live else 'RESIZE'
+        server['OS-EXT-STS:task_state'] = ('migrating' if live
+                                           else 'resize_migrating')
+
+    # -- migrations that take time -------------------------------------------
+
+    def set_migration_rate(self, bytes_per_second):
+        """How fast live migrations copy guest memory from now on.
+
+        ``None`` completes each live migration at once (the default);
+        ``0`` stalls the ones in flight. Migrations already running go on
+        at the new rate.
+        """
+        if bytes_per_second is not None and bytes_per_second < 0:
+            raise ValueError('a migration rate is >= 0 bytes per second, '
+                             'not %r' % bytes_per_second)
+        with self.lock:
+            self.advance()
+            self.migration_rate = bytes_per_second
+
+    def advance(self):
+        """Bring running live migrations up to now; complete the done ones.
+
+        Called on every API request, so Watcher, the CLI and a test all
+        see a migration where the clock says it is.
+        """
+        with self.lock:
+            now = self.clock()
+            finished = False
+            for record in self.migrations.values():
+                since = record.get('advancing_since')
+                if since is None or record['status'] != 'running':
+                    continue
+                copied = (self.migration_rate or 0) * max(0.0, now - since)
+                record['advancing_since'] = now
+                total = record['memory_total_bytes']
+                record['memory_processed_bytes'] = min(
+                    total, record['memory_processed_bytes'] + int(copied))
+                record['memory_remaining_bytes'] = (
+                    total - record['memory_processed_bytes'])
+                record['updated_at'] = _now()
+                if record['memory_remaining_bytes'] == 0:
+                    self._finish_live(record)
+                    finished = True
+            if finished:
+                self._refresh_usage()
+
+    def _finish_live(self, record):
+        server = self.servers.get(record['server_uuid'])
+        record['status'] = 'completed'
+        record.pop('advancing_since', None)
+        if server is None:
+            return
+        self._place(server, record['dest_compute'])
+        self._set_state(server, record.get('prior') or 'active')
+
+    @staticmethod
+    def migration_view(record):
+        """A migration record as the API shows it (no emulator fields).
+
+        Nova's response schema allows each memory and disk counter to be
+        null or at least 1, never 0: nothing copied yet is null.
+        """
+        return {key: (None if key in _COUNTERS and not value else value)
+                for key, value in record.items()
+                if key not in ('prior', 'advancing_since')}
 
     def _record(self, server, source, dest, live):
         mid = self._next_migration
@@ -591,6 +856,16 @@ class SandboxNova(wnova.NovaAPIEmulator):
             'migration_type': 'live-migration' if live else 'migration',
             'status': 'preparing', 'created_at': _now(),
             'updated_at': _now(),
+            'project_id': server.get('tenant_id'),
+            'user_id': server.get('user_id'),
+            # Memory copied by a live migration, as Nova reports it
+            # (disks are shared here: nothing to copy).
+            'memory_total_bytes': server['flavor']['ram'] * _BYTES_PER_MiB,
+            'memory_processed_bytes': 0,
+            'memory_remaining_bytes': server['flavor']['ram']
+            * _BYTES_PER_MiB,
+            'disk_total_bytes': 0, 'disk_processed_bytes': 0,
+            'disk_remaining_bytes': 0,
         }
         self.migrations[mid] = record
         return record

@@ -75,10 +75,12 @@ def _serve(app, host, port):
 class ServedSandbox:
     """The sandbox with its Watcher API and Nova on 127.0.0.1 ports."""
 
-    def __init__(self, topology, host='127.0.0.1', port=0):
+    def __init__(self, topology, host='127.0.0.1', port=0,
+                 migration_rate=None):
         self.sandbox = services.Sandbox(topology, cast_as_call=False)
         self.host = host
         self.port = port
+        self.migration_rate = migration_rate    # bytes/s, None: at once
         self._servers = []
 
     def __enter__(self):
@@ -86,6 +88,7 @@ class ServedSandbox:
 
         self.sandbox.setUp()
         try:
+            self.sandbox.set_migration_rate(self.migration_rate)
             fixture = self.sandbox.nova_fixture
             watcher = _serve(
                 sandbox_api(watcher_app.VersionSelectorApplication()),
@@ -131,7 +134,9 @@ def run(args):
     stop = threading.Event()
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, lambda *_: stop.set())
-    with ServedSandbox(topology, args.host, args.port) as served:
+    rate = (None if args.migration_rate is None
+            else args.migration_rate * 1024 * 1024)
+    with ServedSandbox(topology, args.host, args.port, rate) as served:
         for name, value in served.env.items():
             print('export %s=%s' % (name, value))
         print('%s: Watcher at %s, Nova at %s; Ctrl-C to stop' % (

@@ -20,6 +20,7 @@ with its Nova/Placement fixture swapped for ``SandboxNovaFixture``.
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from unittest import mock
 
@@ -169,8 +170,9 @@ class SandboxOperations:
         return self.topology
 
     def server(self, name) -> dict:
-        """The emulator's record of a server (a copy)."""
+        """The emulator's record of a server (a copy), as of now."""
         with self.nova.lock:
+            self.nova.advance()
             return dict(self.nova.server_named(name))
 
     def host_of(self, name) -> str:
@@ -182,8 +184,28 @@ class SandboxOperations:
 
     def servers_on(self, host) -> list:
         with self.nova.lock:
+            self.nova.advance()
             return sorted(s['name'] for s in self.nova.servers.values()
                           if s['OS-EXT-SRV-ATTR:host'] == host)
+
+    def set_migration_rate(self, bytes_per_second):
+        """Live migrations copy guest memory at this rate (None: at once).
+
+        Watcher polls a live migration ``[nova] migration_max_retries``
+        times before it calls it failed; that is raised so it waits for
+        the biggest guest at this rate, four times over.
+        """
+        self.nova.set_migration_rate(bytes_per_second)
+        if not bytes_per_second:
+            return
+        with self.nova.lock:
+            biggest = max((s['flavor']['ram'] for s in
+                           self.nova.servers.values()), default=0)
+        seconds = biggest * 1024 * 1024 / bytes_per_second
+        override_watcher_nova_options(
+            self.nova_fixture, max_retries=max(
+                MIGRATION_MAX_RETRIES,
+                math.ceil(4 * seconds / MIGRATION_INTERVAL)))
 
     def inject_failure(self, server_name, kind, times=1):
         """Make the next migration(s) of a server fail; see nova.FAILURES."""

@@ -19,17 +19,21 @@ from __future__ import annotations
 
 import time
 
+from oslo_config import cfg
 from oslo_log import log
 from watcher import objects
 from watcher.applier.actions import base
 from watcher.common import context
 from watcher.common import exception
+from watcher.common import nova_helper
 
 from watcher_maintenance.planning import recheck
 from watcher_maintenance.planning.plan import Outcome
 from watcher_maintenance.watcher import live_state
+from watcher_maintenance.watcher import notifications
 
 LOG = log.getLogger(__name__)
+CONF = cfg.CONF
 
 NOT_STARTED = ('Not started: %s failed earlier in this maintenance plan, '
                'and nothing further starts after a failure.')
@@ -53,6 +57,11 @@ class MaintenanceCheckpoint(base.BaseAction):
     # guests the plan left on it on purpose.
     EMPTY_NODE = 'empty_node'
     STAYING = 'staying'
+    # Tenants' notifications (see notifications.py): which one this
+    # checkpoint sends, and on the start, the nodes and guests per project.
+    NOTIFY = 'notify'
+    HOSTS = 'hosts'
+    TENANTS = 'tenants'
 
     @property
     def schema(self):
@@ -66,6 +75,10 @@ class MaintenanceCheckpoint(base.BaseAction):
                                'items': {'type': 'string'}},
                 'empty_node': {'type': 'string', 'minLength': 1},
                 'staying': {'type': 'array', 'items': {'type': 'string'}},
+                'notify': {'type': 'string',
+                           'enum': list(notifications.EVENTS)},
+                'hosts': {'type': 'array', 'items': {'type': 'string'}},
+                'tenants': {'type': 'object'},
             },
             'required': ['duration', 'action_plan_uuid'],
             'additionalProperties': False,
@@ -83,6 +96,7 @@ class MaintenanceCheckpoint(base.BaseAction):
                 or failed[0].input_parameters.get('resource_id'))
             self._skip_the_rest(actions, NOT_STARTED % culprit)
             LOG.warning('Maintenance plan stopped: %s failed',  culprit)
+            self._tell_end(ctx, actions, '%s failed' % culprit)
             return True
         duration = float(self.input_parameters.get(self.DURATION, 0))
         if duration > 0:
@@ -91,8 +105,38 @@ class MaintenanceCheckpoint(base.BaseAction):
         if problem:
             self._skip_the_rest(self._actions(ctx), STOPPED_BY_CHECK % problem)
             LOG.warning('Maintenance plan stopped: %s', problem)
+            self._tell_end(ctx, actions, problem)
             raise PlanStopped(reason=problem)
+        LOG.info('Maintenance checkpoint of action plan %s passed',
+                 self.input_parameters[self.ACTION_PLAN])
+        notify = self.input_parameters.get(self.NOTIFY)
+        if notify == notifications.START:
+            notifications.emit(ctx, notifications.START, self._payload(
+                notifications.START, self.input_parameters))
+        elif notify == notifications.END:
+            self._tell_end(ctx, actions)
         return True
+
+    def _payload(self, event, start, **end):
+        return notifications.payload(
+            event, self.input_parameters[self.ACTION_PLAN],
+            start.get(self.HOSTS) or (), start.get(self.TENANTS) or {},
+            **end)
+
+    def _tell_end(self, ctx, actions, stopped_because=None):
+        """``maintenance.end``, once the start was told (by another
+        checkpoint of this plan that has succeeded)."""
+        started = [a.input_parameters for a in actions
+                   if a.input_parameters.get(self.NOTIFY)
+                   == notifications.START
+                   and a.state == objects.action.State.SUCCEEDED]
+        if not started:
+            return
+        notifications.emit(ctx, notifications.END, self._payload(
+            notifications.END, started[0],
+            result=(notifications.STOPPED if stopped_because
+                    else notifications.SUCCEEDED),
+            reason=stopped_because))
 
     def _actions(self, ctx):
         return objects.Action.list(
@@ -157,6 +201,76 @@ class MaintenanceCheckpoint(base.BaseAction):
         return ('Before each wave of migrations: stop the plan if an action '
                 'failed, otherwise wait the configured pause, then check '
                 'the wave against Nova and Placement as they are now.')
+
+
+class MaintenanceStart(base.BaseAction):
+    """Start a server that the node's drain stopped (``host_restore``).
+
+    Watcher 17 has a ``stop`` action and no start. This one asks Nova to
+    start the server and waits until it is ACTIVE, polling as Watcher's
+    migrations do (``[nova] migration_interval``, at most ``[nova]
+    migration_max_retries`` times). A server already ACTIVE counts as
+    started; one in any other state than SHUTOFF fails the action with a
+    sentence.
+    """
+
+    RESOURCE_NAME = 'resource_name'
+
+    @property
+    def schema(self):
+        return {
+            'type': 'object',
+            'properties': {
+                'resource_id': {'type': 'string', 'minLength': 1},
+                'resource_name': {'type': 'string'},
+            },
+            'required': ['resource_id'],
+            'additionalProperties': False,
+        }
+
+    @property
+    def label(self):
+        return self.input_parameters.get(self.RESOURCE_NAME) or \
+            self.resource_id
+
+    def execute(self):
+        nova = nova_helper.NovaHelper()
+        server = nova.find_instance(self.resource_id)
+        if server.vm_state == 'active':
+            return True
+        if server.vm_state != 'stopped':
+            raise PlanStopped(reason=(
+                'Cannot start %s: it is %s, not stopped. host_drain stopped '
+                'it; someone has changed it since. Start it by hand if it '
+                'should run.' % (self.label, server.status)))
+        nova.connection.compute.start_server(self.resource_id)
+        for _ in range(max(1, CONF.nova.migration_max_retries)):
+            server = nova.find_instance(self.resource_id)
+            if server.vm_state == 'active':
+                return True
+            if server.vm_state == 'error':
+                break
+            time.sleep(CONF.nova.migration_interval)
+        raise PlanStopped(reason=(
+            '%s did not become ACTIVE after the start request (it is %s). '
+            'See nova-compute\'s log on its host.' % (self.label,
+                                                      server.status)))
+
+    def revert(self):
+        return True
+
+    def abort(self):
+        return True
+
+    def pre_condition(self):
+        pass
+
+    def post_condition(self):
+        pass
+
+    def get_description(self):
+        return ('Start a server that host_drain stopped in place, when its '
+                'node leaves maintenance.')
 
 
 def _planned_move(action) -> recheck.PlannedMove:

@@ -18,6 +18,7 @@ from watcher.decision_engine.strategy.strategies import base
 
 from watcher_maintenance import conf
 from watcher_maintenance import names
+from watcher_maintenance.planning import policy
 from watcher_maintenance.planning import reservations
 from watcher_maintenance.planning.plan import Outcome
 from watcher_maintenance.planning.plan import PlanningRefused
@@ -117,7 +118,7 @@ class MaintenanceStrategy(base.BaseStrategy):
         return services
 
     def _compute_services(self):
-        helper = nova_helper.NovaHelper(context=self.ctx)
+        helper = nova_helper.NovaHelper()
         return [service for service in helper.get_service_list()
                 if service.binary == 'nova-compute']
 
@@ -231,6 +232,7 @@ class MaintenanceStrategy(base.BaseStrategy):
             memory_to_move_mb=sum(guest.needs.memory_mb
                                   for guest, _ in moves),
             guests_on_node=guests_on_node,
+            **policy.counts(d.guest for d in self.plan.decisions),
             **extra)
 
 

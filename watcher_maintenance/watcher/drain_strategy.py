@@ -108,7 +108,7 @@ class HostDrain(base.MaintenanceStrategy):
 
     def _nova_guests_on(self, node_name):
         """Every server Nova has on the node now: one listing by host."""
-        return live_state.LiveCloud(self.ctx).guests_on(node_name)
+        return live_state.LiveCloud().guests_on(node_name)
 
     def _server_group_records(self):
         """Every server group of the cloud, in one paged listing.
@@ -116,7 +116,7 @@ class HostDrain(base.MaintenanceStrategy):
         Watcher's model has no server groups, and Nova enforces their
         hard policies on every migration; asked only when guests move.
         """
-        helper = nova_helper.NovaHelper(context=self.ctx)
+        helper = nova_helper.NovaHelper()
         return list(helper.connection.compute.server_groups(
             all_projects=True))
 

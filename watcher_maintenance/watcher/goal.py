@@ -6,6 +6,7 @@ from watcher.decision_engine.goal.efficacy import indicators
 from watcher.decision_engine.solution import efficacy
 
 from watcher_maintenance import names
+from watcher_maintenance.planning import policy
 
 
 class _Count(indicators.IndicatorSpecification):
@@ -38,6 +39,11 @@ def _indicator_specs():
         _Count('guests_on_node',
                'Guests the audit considered (host_drain: the guests on the '
                'node).', required=False),
+        *[_Count('policy_%s_count' % name,
+                 'Guests considered whose maintenance_policy is %s%s.' % (
+                     name, ' (the default)' if name == policy.DEFAULT
+                     else ''), required=False)
+          for name in policy.POLICIES],
         _Amount('estimated_drain_seconds',
                 'Estimated migration time: per wave of parallel migrations, '
                 'the largest guest memory divided by the configured '

@@ -28,8 +28,12 @@ _CLASSES = ('VCPU', 'MEMORY_MB', 'DISK_GB')
 class LiveCloud:
     """Reads servers, hosts and server groups from Nova and Placement."""
 
-    def __init__(self, context=None):
-        self.nova = nova_helper.NovaHelper(context=context)
+    def __init__(self):
+        # Watcher's service credentials, as Watcher's own strategies and
+        # actions use: a request context carries the user's keystone
+        # token, if any, which a decision engine cannot rely on (an
+        # audit outlives it; without keystone there is none).
+        self.nova = nova_helper.NovaHelper()
         self._placement = None
         self._servers = {}
 

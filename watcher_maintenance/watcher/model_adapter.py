@@ -11,6 +11,7 @@ import dataclasses
 
 from watcher.decision_engine.model import element
 
+from watcher_maintenance.planning import policy
 from watcher_maintenance.planning.inventory import Guest
 from watcher_maintenance.planning.inventory import Host
 from watcher_maintenance.planning.inventory import Member
@@ -144,6 +145,7 @@ def to_guest(instance, host=None) -> Guest:
         excluded=bool(instance.watcher_exclude),
         project_id=instance.project_id,
         host=host,
+        policy=policy.of(getattr(instance, 'metadata', None)),
     )
 
 

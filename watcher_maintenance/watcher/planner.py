@@ -26,6 +26,7 @@ from watcher.decision_engine.planner import weight
 
 from watcher_maintenance import names
 from watcher_maintenance.planning import ordering
+from watcher_maintenance.watcher import notifications
 
 LOG = log.getLogger(__name__)
 
@@ -53,6 +54,33 @@ def end_check(strategy):
     return None if staying is None else (plan.nodes, staying)
 
 
+def tenants_told(strategy):
+    """(nodes, guests per project) when the plan's start and end are
+    told to tenants (a drain that moves or stops guests), else None."""
+    plan = getattr(strategy, 'plan', None)
+    by_project = getattr(plan, 'by_project', None)
+    if by_project is None or end_check(strategy) is None:
+        return None
+    projects = by_project()
+    return (list(plan.nodes), projects) if projects else None
+
+
+def mark_notifications(ordered, nodes, projects):
+    """The first checkpoint announces the start, the first end check the
+    end (``watcher_maintenance.watcher.notifications``)."""
+    checkpoints = [a for a in ordered if a.action_type == names.CHECKPOINT]
+    opening = [a for a in checkpoints
+               if not a.input_parameters.get('empty_node')]
+    closing = [a for a in checkpoints if a.input_parameters.get('empty_node')]
+    if not opening or not closing:
+        return
+    opening[0].input_parameters = dict(
+        opening[0].input_parameters, notify=notifications.START,
+        hosts=list(nodes), tenants=projects)
+    closing[0].input_parameters = dict(
+        closing[0].input_parameters, notify=notifications.END)
+
+
 def chain(actions, parallel, pause, make_checkpoint, waits=None,
           make_end_checks=None):
     """Link ``actions`` (in order) into the maintenance action graph.
@@ -73,16 +101,23 @@ def chain(actions, parallel, pause, make_checkpoint, waits=None,
     # Enable the receiving host before the node goes out of service.
     service.sort(key=lambda a: (a.input_parameters or {}).get('state')
                  != 'enabled')
-    others = [a for a in actions if a.action_type !=
-              names.CHANGE_SERVICE_STATE]
+    others = [a for a in actions if a.action_type not in (
+        names.CHANGE_SERVICE_STATE, names.START)]
+    starts = [a for a in actions if a.action_type == names.START]
     steps = [[a] for a in service]
-    for index, wave in enumerate(ordering.waves(others, parallel, waits)):
+    waves = ordering.waves(others, parallel, waits)
+    for index, wave in enumerate(waves):
         # Every wave is opened by a check: nothing moves if the node
         # could not be taken out of service or an earlier move failed,
         # nor if the cloud changed under the wave. No pause before the
         # first wave.
         steps.append([make_checkpoint(pause if index else 0, wave)])
         steps.append(wave)
+    if starts:
+        # Guests a drain stopped start last, once the others are back,
+        # and only if nothing failed before.
+        steps.append([make_checkpoint(pause if waves else 0, [])])
+        steps.append(starts)
     if steps and make_end_checks is not None:
         steps.append(make_end_checks())
     ordered, previous = [], []
@@ -137,6 +172,10 @@ class MaintenancePlanner(weight.WeightPlanner):
             None if emptied is None else lambda: [
                 checkpoint(0, empty_node=node, staying=list(emptied[1]))
                 for node in emptied[0]])
+
+        told = tenants_told(solution.strategy)
+        if told is not None:
+            mark_notifications(ordered, *told)
 
         self._create_efficacy_indicators(context, action_plan.id,
                                          solution.efficacy_indicators)

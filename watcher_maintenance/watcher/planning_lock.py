@@ -9,7 +9,8 @@ plan and actions.
 Several decision engines share Watcher's database, and Watcher 17 has
 no coordination backend, so the database itself is the lock: a MySQL
 or MariaDB named lock (``GET_LOCK``), held on a connection of its own
-and released with it, so a crashed decision engine cannot keep it. A
+and released with it, so a crashed decision engine cannot keep it.
+Named locks are server-wide, so the name carries the database's. A
 lock inside each process comes first, because a named lock is per
 connection, not per thread. On SQLite (a single process) the process
 lock is all there is.
@@ -17,6 +18,7 @@ lock is all there is.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 
 import sqlalchemy
@@ -27,8 +29,24 @@ from watcher_maintenance.planning.plan import PlanningRefused
 
 LOG = log.getLogger(__name__)
 
-LOCK_NAME = 'watcher_maintenance.planning'
+LOCK_PREFIX = 'watcher_maintenance.planning'
+# MySQL and MariaDB named locks are server-wide, at most 64 characters.
+MAX_NAME = 64
 _IN_PROCESS = threading.Lock()
+
+
+def lock_name(database) -> str:
+    """The planning lock of one Watcher database.
+
+    Named locks belong to the server, not to a database: two Watchers
+    (or two test runs) sharing a MariaDB server must not wait for each
+    other, so the name carries the database's.
+    """
+    name = '%s:%s' % (LOCK_PREFIX, database or '')
+    if len(name) > MAX_NAME:
+        name = '%s:%s' % (LOCK_PREFIX,
+                          hashlib.sha256(database.encode()).hexdigest()[:32])
+    return name
 
 
 class PlanningLock:
@@ -39,6 +57,7 @@ class PlanningLock:
         self._engine = engine
         self._connection = None
         self._held = False
+        self._name = None
 
     def acquire(self):
         if not _IN_PROCESS.acquire(timeout=self.timeout):
@@ -47,25 +66,35 @@ class PlanningLock:
         try:
             engine = self._engine or enginefacade.writer.get_engine()
             if engine.dialect.name == 'mysql':
+                self._name = lock_name(engine.url.database)
                 self._connection = engine.connect()
-                got = self._connection.execute(
-                    sqlalchemy.text('SELECT GET_LOCK(:name, :timeout)'),
-                    {'name': LOCK_NAME,
-                     'timeout': int(self.timeout)}).scalar()
-                if got != 1:
-                    raise self._busy()
+                if self._get_lock(0) != 1:
+                    LOG.info('Waiting up to %d s for the maintenance '
+                             'planning lock: another maintenance audit is '
+                             'planning', self.timeout)
+                    if self._get_lock(int(self.timeout)) != 1:
+                        raise self._busy()
+                LOG.info('Maintenance planning lock taken')
         except BaseException:
             self.release()
             raise
         return self
+
+    def _get_lock(self, timeout):
+        return self._connection.execute(
+            sqlalchemy.text('SELECT GET_LOCK(:name, :timeout)'),
+            {'name': self._name, 'timeout': timeout}).scalar()
 
     def release(self):
         """Idempotent: the planner, or the strategy on failure, calls it."""
         connection, self._connection = self._connection, None
         if connection is not None:
             try:
+                # Logged first, so that in the logs it always comes before
+                # the next holder's "taken".
+                LOG.info('Releasing the maintenance planning lock')
                 connection.execute(sqlalchemy.text('SELECT RELEASE_LOCK(:n)'),
-                                   {'n': LOCK_NAME})
+                                   {'n': self._name})
             except Exception:
                 LOG.exception('Releasing the maintenance planning lock')
             finally:

@@ -63,10 +63,16 @@ def last_drain(context, node_name) -> targets.DrainRecord | None:
         audit = objects.Audit.get_by_id(context, plan.audit_id)
         if node_name not in other_plans.audit_nodes(audit.parameters):
             continue
-        moved = []
+        moved, stopped = [], []
         for action in objects.Action.list(
                 context, filters={'action_plan_uuid': plan.uuid}):
             params = action.input_parameters or {}
+            if action.action_type == names.STOP and \
+                    action.state == SUCCEEDED:
+                stopped.append(targets.DrainedGuest(
+                    action.input_parameters.get('resource_id'), None,
+                    node_name))
+                continue
             if action.action_type != names.MIGRATE or \
                     action.state != SUCCEEDED or \
                     params.get('source_node') != node_name:
@@ -74,10 +80,10 @@ def last_drain(context, node_name) -> targets.DrainRecord | None:
             moved.append(targets.DrainedGuest(
                 params['resource_id'], params.get('resource_name'),
                 params.get('destination_node')))
-        if plan.state != SUCCEEDED and not moved:
+        if plan.state != SUCCEEDED and not moved and not stopped:
             continue    # stopped before moving anything: not a drain
         return targets.DrainRecord(plan.uuid, plan.state, tuple(
-            sorted(moved, key=lambda m: (m.label, m.uuid))))
+            sorted(moved, key=lambda m: (m.label, m.uuid))), tuple(stopped))
     return None
 
 
@@ -152,6 +158,11 @@ class HostRestore(base.MaintenanceStrategy):
         for move in self.plan.moves:
             self.add_migration(move.guest, move.outcome, move.source,
                                move.destination)
+        for guest in self.plan.starts:
+            # The planner runs these last, once the guests are back.
+            self.solution.add_action(
+                action_type=names.START, resource_id=guest.uuid,
+                input_parameters={'resource_name': guest.name or ''})
         self.set_indicators([(m.guest, m.outcome) for m in self.plan.moves],
                             stopped=0,
                             guests_on_node=self.plan.guests_considered)

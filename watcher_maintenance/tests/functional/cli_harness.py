@@ -126,6 +126,9 @@ def session(width=100):
     from watcher_maintenance.sandbox import services
 
     with services.Sandbox(SESSION_CLUSTER, cast_as_call=False) as sandbox:
+        # Live migrations copy 2 GiB of guest memory a second, so the
+        # progress of each shows.
+        sandbox.set_migration_rate(2 * 1024 ** 3)
         clients = ClientManager(
             infra_optim=watcher(sandbox.admin_api.base_url[:-len('/v1')]),
             compute=compute(sandbox.nova_fixture.nova_url))
@@ -133,7 +136,7 @@ def session(width=100):
                      ('show', 'compute-1')):
             sandbox.nova_fixture.invalidate_model()
             print('$ openstack optimize maintenance %s' % ' '.join(argv))
-            result = run(clients, *argv, poll_interval=0.5, width=width)
+            result = run(clients, *argv, poll_interval=1.0, width=width)
             # What a terminal shows: both streams, in the order written
             # (the progress bar is on stderr and ends before the results).
             print(result.out.rstrip('\n') if not result.err else

@@ -247,7 +247,8 @@ class TestDispersal(HostDrainTestCase):
             [dict(name='run-1', host='compute-1'),
              dict(name='off-1', host='compute-1', state='stopped')]))
         audit = self.drain(disable_cold_migration=True)
-        self.assertIn('off-1 (stopped, and cold migration is disabled)',
+        self.assertIn('off-1 (stopped, and cold migration is disabled; '
+                      'maintenance_policy=live)',
                       audit['status_message'])
         plan, actions = self.plan_and_actions(audit)
         self.assertEqual({'run-1': ('live', 'compute-2')},

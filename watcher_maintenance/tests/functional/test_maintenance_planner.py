@@ -4,9 +4,8 @@ fail-fast, as executed by Watcher's applier against the sandbox Nova."""
 import time
 
 import fixtures
-from pecan import abort
-from watcher.tests.local_fixtures import nova_api_emulator
 
+from watcher_maintenance.sandbox import nova as sandbox_nova
 from watcher_maintenance.sandbox import testing
 
 # Five guests with distinct sizes and names that sort differently.
@@ -130,11 +129,12 @@ class TestMaintenancePlanner(testing.SandboxTestCase):
 
         # Nova refuses the service update (say, a policy change): the
         # node would stay schedulable, so no guest may start moving.
-        def refuse(controller, service_id):
-            abort(403, detail='Policy does not allow this service update')
+        def refuse(nova, service_id, body):
+            raise sandbox_nova.NovaError(
+                403, 'Policy does not allow this service update')
 
         self.useFixture(fixtures.MockPatchObject(
-            nova_api_emulator._ServicesController, 'put', refuse))
+            sandbox_nova.SandboxNova, 'set_service', refuse))
         self.assertEqual('FAILED', self.run_plan(plan['uuid'])['state'])
         states = [(a['action_type'], a['state'])
                   for a in self.actions_of(plan['uuid'])]

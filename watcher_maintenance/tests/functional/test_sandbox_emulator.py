@@ -4,10 +4,16 @@ Each test calls Nova the way Watcher's applier does, so a refusal here
 is what Watcher sees from a real cloud.
 """
 
+import ast
+import inspect
+import time
+import unittest
+
 import requests
 from openstack import exceptions as sdk_exc
 from watcher.common import nova_helper
 
+from watcher_maintenance.sandbox import nova as sandbox_nova
 from watcher_maintenance.sandbox import testing
 from watcher_maintenance.sandbox import topology
 
@@ -284,6 +290,111 @@ class TestSandboxNova(testing.SandboxTestCase):
         self.assertEqual([rp], list(placement.allocations[uuid]))
         self.assertEqual(self.usage('compute-2')['memory_mb'],
                          placement.usages[rp]['MEMORY_MB'])
+
+
+class Clock:
+    """A clock a test moves by hand."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+class TestMigrationProgress(testing.SandboxTestCase):
+    """Live migrations that take time, reported as Nova reports them."""
+
+    START_DECISION_ENGINE = False
+    START_APPLIER = False
+    GiB = 1024 ** 3
+
+    def setUp(self):
+        super().setUp()
+        self.load_topology(topology.from_dict(CLUSTER))
+        self.helper = nova_helper.NovaHelper()
+        self.compute = self.helper.connection.compute
+        self.clock = self.nova.clock = Clock()
+
+    def running(self, name):
+        """Nova's in-flight migrations of a server, through openstacksdk."""
+        return list(self.compute.server_migrations(self.server(name)['id']))
+
+    def test_memory_counters_advance_at_the_set_rate(self):
+        self.nova.set_migration_rate(self.GiB // 2)    # web-1 has 2 GiB
+        uuid = self.server('web-1')['id']
+        self.compute.live_migrate_server(uuid, host='compute-2',
+                                         block_migration='auto')
+        [migration] = self.running('web-1')
+        # As in Nova, a counter is null until it is at least 1.
+        self.assertEqual((2 * self.GiB, None, 2 * self.GiB), (
+            migration.memory_total_bytes, migration.memory_processed_bytes,
+            migration.memory_remaining_bytes))
+        self.assertEqual('MIGRATING', self.server('web-1')['status'])
+        # The destination's room is held while the migration runs.
+        self.assertEqual(4, self.usage('compute-2')['vcpus'])
+
+        self.clock.now += 1.5
+        [migration] = self.running('web-1')
+        self.assertEqual((3 * self.GiB // 4, 5 * self.GiB // 4), (
+            migration.memory_processed_bytes,
+            migration.memory_remaining_bytes))
+        self.assertEqual('compute-1', self.host_of('web-1'))
+
+        self.clock.now += 2.5
+        self.assertEqual([], self.running('web-1'))
+        server = self.server('web-1')
+        self.assertEqual(('compute-2', 'ACTIVE', None), (
+            server['OS-EXT-SRV-ATTR:host'], server['status'],
+            server['OS-EXT-STS:task_state']))
+        self.assertEqual(4, self.usage('compute-2')['vcpus'])
+
+    def test_a_new_rate_applies_to_migrations_in_flight(self):
+        self.nova.set_migration_rate(self.GiB)
+        self.compute.live_migrate_server(self.server('paused-1')['id'],
+                                         host='compute-2',
+                                         block_migration='auto')
+        self.clock.now += 1
+        self.nova.set_migration_rate(0)     # stalled
+        self.clock.now += 100
+        [migration] = self.running('paused-1')
+        self.assertEqual(self.GiB, migration.memory_processed_bytes)
+        self.nova.set_migration_rate(self.GiB)
+        self.clock.now += 1
+        self.assertEqual([], self.running('paused-1'))
+        # A live migration keeps the guest's state.
+        self.assertEqual(('compute-2', 'PAUSED'), (
+            self.host_of('paused-1'), self.server('paused-1')['status']))
+
+    def test_watcher_waits_for_a_migration_that_takes_time(self):
+        self.nova.clock = time.monotonic
+        self.nova.set_migration_rate(8 * self.GiB)   # 2 GiB in 0.25 s
+        self.assertTrue(self.helper.live_migrate_instance(
+            self.server('web-1')['id'], 'compute-2'))
+        self.assertEqual('compute-2', self.host_of('web-1'))
+
+
+class TestOwnControllers(unittest.TestCase):
+
+    def test_the_sandbox_nova_uses_no_private_name_of_watcher(self):
+        """Watcher's test package may rename its private classes at will:
+        the sandbox's Nova must not depend on them."""
+        tree = ast.parse(inspect.getsource(sandbox_nova))
+        watcher_modules = {
+            alias.asname or alias.name for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+            and node.module.startswith('watcher.')
+            for alias in node.names}
+        private = sorted(
+            '%s.%s' % (node.value.id, node.attr) for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in watcher_modules
+            and node.attr.startswith('_'))
+        self.assertEqual([], private)
+        self.assertEqual([], [
+            base for base in sandbox_nova.SandboxNova.__mro__
+            if base.__name__.startswith('_')])
 
 
 class TestSandboxModel(testing.SandboxTestCase):

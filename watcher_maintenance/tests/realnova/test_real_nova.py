@@ -399,3 +399,37 @@ class TestNovaBehaviour(RealNovaDrainTestCase):
             time.sleep(0.1)
         self.assertEqual({'off-1': ('compute-2', 'SHUTOFF')},
                          self.cluster_state())
+
+
+class TestMigrationProgressOnRealNova(RealNovaDrainTestCase):
+    """Nova's memory counters of a live migration, with the bed's fake
+    driver copying guest memory at a set rate."""
+
+    GiB = 1024 ** 3
+
+    def test_counters_advance_while_the_migration_runs(self):
+        self.load_topology(cluster(
+            [{'name': 'compute-1'}, {'name': 'compute-2'}],
+            [{'name': 'big-1', 'host': 'compute-1', 'memory_mb': 4096}]),
+            live_migration_rate=self.GiB)       # about 4 s
+        uuid = self.server('big-1')['id']
+        compute = self.nova_fixture._connection.compute
+        compute.live_migrate_server(uuid, host='compute-2',
+                                    block_migration='auto')
+        # Read Nova's counters until one reading is part-way; the cap
+        # only turns a hang into a failure.
+        # Nova shows a counter as null until it is at least 1.
+        readings, deadline = [], time.monotonic() + 120
+        while not any(r[1] and r[2] for r in readings):
+            self.assertLess(time.monotonic(), deadline, readings)
+            for m in compute.server_migrations(uuid):
+                if m.memory_total_bytes:
+                    readings.append((m.memory_total_bytes,
+                                     m.memory_processed_bytes,
+                                     m.memory_remaining_bytes))
+        for total, processed, remaining in readings:
+            self.assertEqual((4 * self.GiB, total), (
+                total, (processed or 0) + (remaining or 0)))
+        self.wait_settled()
+        self.assertEqual({'big-1': ('compute-2', 'ACTIVE')},
+                         self.cluster_state())

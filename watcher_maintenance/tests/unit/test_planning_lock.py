@@ -91,3 +91,16 @@ def test_a_second_audit_in_the_same_process_waits_then_says_why():
         held.release()
     [message] = outcome
     assert message.startswith('Another maintenance audit has been planning')
+
+
+def test_each_watcher_database_has_its_own_lock_within_mysql_limits():
+    # Named locks are server-wide: two Watchers sharing a MariaDB server
+    # must not plan one at a time with each other.
+    assert (planning_lock.lock_name('watcher')
+            != planning_lock.lock_name('watcher_region_two'))
+    long_names = ['w' * 64, 'w' * 63 + 'x']
+    names = [planning_lock.lock_name(n) for n in long_names]
+    assert names[0] != names[1]
+    assert all(len(name) <= planning_lock.MAX_NAME for name in names)
+    assert planning_lock.lock_name('watcher') == planning_lock.lock_name(
+        'watcher')
