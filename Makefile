@@ -7,7 +7,8 @@ BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 SUDO ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test unit test-realnova test-kubernetes test-deployment functional bench pep8 clean
+.PHONY: demo test unit test-realnova test-kubernetes test-deployment \
+	test-dashboard dashboard-screenshots functional bench pep8 clean
 
 $(STAMP): setup.cfg requirements.txt test-requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +54,25 @@ test-kubernetes: $(STAMP)
 	WM_KUBERNETES=1 $(BIN)/python -m pytest -q -p no:cacheprovider \
 		watcher_maintenance/tests/unit/test_kubernetes_reconcile.py \
 		watcher_maintenance/tests/kubernetes
+
+# The Horizon plugin: view tests, and browser tests in headless Chromium
+# (Debian's chromium and chromium-driver if the machine has none) against
+# the sandbox served on 127.0.0.1; see doc/source/dashboard.rst.
+DASHBOARD_ENV = WM_DASHBOARD=1 \
+	DJANGO_SETTINGS_MODULE=watcher_maintenance.tests.dashboard.settings
+test-dashboard: $(STAMP)
+	$(BIN)/pip install -q -e '.[dashboard,dashboard-test]'
+	{ command -v chromium && command -v chromedriver; } >/dev/null || { \
+		$(SUDO) apt-get update -q && \
+		$(SUDO) apt-get install -y -q chromium chromium-driver; }
+	$(DASHBOARD_ENV) $(BIN)/python -m pytest -q -p no:cacheprovider \
+		watcher_maintenance/tests/dashboard
+
+# The browser tests again, saving their screenshots for the docs.
+dashboard-screenshots: test-dashboard
+	$(DASHBOARD_ENV) WM_SCREENSHOTS=doc/source/images $(BIN)/python -m \
+		pytest -q -p no:cacheprovider \
+		watcher_maintenance/tests/dashboard/test_browser.py
 
 # Style checks (flake8), as tox -e pep8 runs them.
 pep8: $(STAMP)

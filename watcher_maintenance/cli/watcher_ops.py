@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 
 from watcher_maintenance import names
+from watcher_maintenance.planning import options
+from watcher_maintenance.planning.plan import PlanningRefused
 
 
 # Audit states after which nothing more happens to a ONESHOT audit.
@@ -72,6 +74,20 @@ def parents_first(actions):
     return ordered
 
 
+def _age(item):
+    """Sort key: the newest record is the largest."""
+    return (item.get('created_at') or '', item.get('uuid') or '')
+
+
+def audit_nodes(audit):
+    """The node(s) a maintenance audit is about (``maintenance_node`` or
+    ``maintenance_nodes``), or none if its parameters name none."""
+    try:
+        return list(options.nodes_from(audit.get('parameters') or {}))
+    except PlanningRefused:
+        return []
+
+
 class WatcherOps:
     """Audits, plans and actions of the maintenance strategies."""
 
@@ -100,18 +116,21 @@ class WatcherOps:
 
     def latest_audit(self, host, strategies=names.STRATEGIES):
         """The newest audit of a maintenance strategy for this node."""
-        found = []
+        return self.latest_audits(strategies).get(host)
+
+    def latest_audits(self, strategies=names.STRATEGIES):
+        """``{host: newest maintenance audit naming it}``, in one listing
+        per strategy (an audit of several nodes counts for each)."""
+        newest = {}
         for strategy in strategies:
             for audit in self.client.audit.list(strategy=strategy,
                                                 detail=True, limit=0):
                 audit = as_dict(audit)
-                params = audit.get('parameters') or {}
-                if params.get('maintenance_node') == host:
-                    found.append(audit)
-        if not found:
-            return None
-        return max(found, key=lambda a: (a.get('created_at') or '',
-                                         a.get('uuid')))
+                for host in audit_nodes(audit):
+                    if host not in newest or _age(audit) > _age(
+                            newest[host]):
+                        newest[host] = audit
+        return newest
 
     # -- plans and actions -------------------------------------------------
 
@@ -121,9 +140,18 @@ class WatcherOps:
                  self.client.action_plan.list(audit=audit_uuid, limit=0)]
         if not plans:
             return None
-        newest = max(plans, key=lambda p: (p.get('created_at') or '',
-                                           p.get('uuid')))
-        return self.plan(newest['uuid'])
+        return self.plan(max(plans, key=_age)['uuid'])
+
+    def plans_by_audit(self):
+        """``{audit uuid: its newest action plan (summary)}``, in one
+        listing."""
+        newest = {}
+        for plan in self.client.action_plan.list(limit=0):
+            plan = as_dict(plan)
+            audit = plan.get('audit_uuid')
+            if audit not in newest or _age(plan) > _age(newest[audit]):
+                newest[audit] = plan
+        return newest
 
     def plan(self, uuid):
         return as_dict(self.client.action_plan.get(uuid))
@@ -135,6 +163,10 @@ class WatcherOps:
 
     def start_plan(self, uuid):
         return as_dict(self.client.action_plan.start(uuid))
+
+    def cancel_plan(self, uuid):
+        """Discard a RECOMMENDED plan, or stop a running one."""
+        return as_dict(self.client.action_plan.cancel(uuid))
 
     def follow_plan(self, uuid, deadline, on_poll=None):
         """Wait for a plan to end; ``on_poll(plan, actions)`` each poll."""
