@@ -11,6 +11,7 @@ from watcher_maintenance.sandbox import testing
 from watcher_maintenance.tests.builders import MAINTAINING
 from watcher_maintenance.tests.builders import SMALL_HOST
 from watcher_maintenance.tests.builders import Cloud
+from watcher_maintenance.tests.builders import ReadsPlans
 
 
 def cloud():
@@ -140,7 +141,7 @@ class TestChangedCloud(testing.SandboxTestCase):
         self.assert_no_overcommit()
 
 
-class TestDrainsSeeEachOther(testing.SandboxTestCase):
+class TestDrainsSeeEachOther(ReadsPlans, testing.SandboxTestCase):
 
     def drain(self, node):
         audit = self.wait_audit(self.create_audit(
@@ -150,10 +151,9 @@ class TestDrainsSeeEachOther(testing.SandboxTestCase):
         return audit, self.plan_of(audit['uuid'])
 
     def destinations(self, plan):
-        return {a['input_parameters']['resource_name']:
-                a['input_parameters']['destination_node']
-                for a in self.actions_of(plan['uuid'])
-                if a['action_type'] == 'migrate'}
+        moves = self.moves(self.actions_of(plan['uuid']))
+        return {name: destination
+                for name, (_, destination) in moves.items()}
 
     def test_two_drains_planned_back_to_back_both_fit(self):
         # One free slot for a 4-vCPU guest on compute-3, one on
