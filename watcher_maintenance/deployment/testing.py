@@ -24,15 +24,7 @@ from watcher_maintenance.realnova import testing as realnova_testing
 from watcher_maintenance.sandbox import topology as sandbox_topology
 from watcher_maintenance.watcher import planning_lock
 
-SIZE = {'vcpus': 8, 'memory_mb': 16384, 'disk_gb': 200}
-GUEST = {'vcpus': 2, 'memory_mb': 2048, 'disk_gb': 20}
-MAINTAINING = 'watcher_maintaining'
 FINAL = ('SUCCEEDED', 'FAILED', 'CANCELLED')
-
-
-def cluster(hosts, guests):
-    return {'hosts': [dict(SIZE, **h) for h in hosts],
-            'guests': [dict(GUEST, **g) for g in guests]}
 
 
 class DeploymentTestCase(testtools.TestCase,

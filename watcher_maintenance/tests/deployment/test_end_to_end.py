@@ -8,18 +8,19 @@ maintenance exit``.
 """
 
 from watcher_maintenance.deployment import testing
-from watcher_maintenance.deployment.testing import MAINTAINING
+from watcher_maintenance.names import MAINTAINING_REASON as MAINTAINING
+from watcher_maintenance.tests.builders import SMALL_HOST
+from watcher_maintenance.tests.builders import Cloud
 
 
 class TestDrainAndRestore(testing.DeploymentTestCase):
 
-    TOPOLOGY = testing.cluster(
-        [{'name': 'compute-1'}, {'name': 'compute-2'},
-         {'name': 'compute-3'}],
-        [{'name': 'web-1', 'host': 'compute-1'},
-         {'name': 'web-2', 'host': 'compute-1'},
-         {'name': 'batch-1', 'host': 'compute-1', 'state': 'stopped'},
-         {'name': 'db-1', 'host': 'compute-2'}])
+    TOPOLOGY = (Cloud(host=SMALL_HOST)
+                .hosts('compute-1', 'compute-2', 'compute-3')
+                .guests_on('compute-1', 'web-1', 'web-2')
+                .guests_on('compute-1', 'batch-1', state='stopped')
+                .guests_on('compute-2', 'db-1')
+                .topology())
 
     def test_drain_with_watcherclient_then_restore_with_the_plugin(self):
         before = self.cluster_state()

@@ -15,12 +15,15 @@ import re
 
 from watcher_maintenance.deployment import bed
 from watcher_maintenance.deployment import testing
-from watcher_maintenance.deployment.testing import MAINTAINING
+from watcher_maintenance.names import MAINTAINING_REASON as MAINTAINING
+from watcher_maintenance.tests.builders import SMALL_HOST
+from watcher_maintenance.tests.builders import Cloud
 
-TOPOLOGY = testing.cluster(
-    [{'name': 'compute-1'}, {'name': 'compute-2'}, {'name': 'compute-3'}],
-    [{'name': 'vm-%d' % n, 'host': 'compute-1'} for n in range(1, 5)]
-    + [{'name': 'db-1', 'host': 'compute-2'}])
+TOPOLOGY = (Cloud(host=SMALL_HOST)
+            .hosts('compute-1', 'compute-2', 'compute-3')
+            .guests_on('compute-1', *('vm-%d' % n for n in range(1, 5)))
+            .guests_on('compute-2', 'db-1')
+            .topology())
 WAITING = re.compile(r'Waiting up to \d+ s for the maintenance planning lock')
 # Sent while the broker is away: oslo.messaging says so in every log.
 BROKER_LOST = r'AMQP server on 127\.0\.0\.1:\d+ is unreachable'

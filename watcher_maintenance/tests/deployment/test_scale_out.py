@@ -14,7 +14,9 @@ import re
 import threading
 
 from watcher_maintenance.deployment import testing
-from watcher_maintenance.deployment.testing import MAINTAINING
+from watcher_maintenance.names import MAINTAINING_REASON as MAINTAINING
+from watcher_maintenance.tests.builders import SMALL_HOST
+from watcher_maintenance.tests.builders import Cloud
 
 LOCK_LINE = re.compile(r'^(\S+ \S+) \d+ INFO \S+planning_lock \S+ '
                        r'[^\]]*\] (Maintenance planning lock taken|'
@@ -22,9 +24,8 @@ LOCK_LINE = re.compile(r'^(\S+ \S+) \d+ INFO \S+planning_lock \S+ '
                        re.MULTILINE)
 
 
-def guests(host, prefix, count):
-    return [{'name': '%s-%d' % (prefix, n), 'host': host}
-            for n in range(1, count + 1)]
+def guests(prefix, count):
+    return ['%s-%d' % (prefix, n) for n in range(1, count + 1)]
 
 
 class TestScaleOut(testing.DeploymentTestCase):
@@ -35,12 +36,15 @@ class TestScaleOut(testing.DeploymentTestCase):
     # cores). compute-1 and compute-2 are full; compute-3 and compute-4
     # have room for one guest each: room for one drain, not two.
     # compute-5 is in maintenance, empty.
-    TOPOLOGY = testing.cluster(
-        [{'name': 'compute-%d' % n, 'vcpus': 4} for n in range(1, 5)]
-        + [{'name': 'compute-5', 'vcpus': 4, 'status': 'disabled',
-            'disabled_reason': MAINTAINING}],
-        guests('compute-1', 'a', 2) + guests('compute-2', 'b', 2)
-        + guests('compute-3', 'c', 1) + guests('compute-4', 'd', 1))
+    TOPOLOGY = (Cloud(host=dict(SMALL_HOST, vcpus=4))
+                .hosts('compute-1', 'compute-2', 'compute-3', 'compute-4')
+                .hosts('compute-5', status='disabled',
+                       disabled_reason=MAINTAINING)
+                .guests_on('compute-1', *guests('a', 2))
+                .guests_on('compute-2', *guests('b', 2))
+                .guests_on('compute-3', *guests('c', 1))
+                .guests_on('compute-4', *guests('d', 1))
+                .topology())
 
     def lock_intervals(self):
         """(taken, released) datetimes per decision engine."""
