@@ -63,6 +63,8 @@ MODEL_PERIOD = 3
 # oslo.service's threading backend; ``watcher-api-wsgi`` is the WSGI
 # entry point Watcher generates for WSGI servers, and serves on its own.
 API_BINARY = 'watcher-api-wsgi'
+# Audit and plan states that end a wait unless a test names others.
+FINISHED = ('SUCCEEDED', 'FAILED', 'CANCELLED')
 DE_TOPIC = 'watcher.decision.control'
 APPLIER_TOPIC = 'watcher.applier.control'
 
@@ -590,24 +592,22 @@ class Deployment(fixtures.Fixture):
         return self.get('/actions/detail',
                         action_plan_uuid=plan_uuid)['actions']
 
-    def wait_audit(self, uuid, states=('SUCCEEDED', 'FAILED', 'CANCELLED'),
-                   timeout=TIMEOUT):
-        def done():
-            self.check_alive()
-            audit = self.audit(uuid)
-            return audit if audit['state'] in states else None
-        return wait_for('audit %s to be %s' % (uuid, ' or '.join(states)),
-                        done, timeout, interval=0.5)
+    def wait_audit(self, uuid, states=FINISHED, timeout=TIMEOUT):
+        return self._wait_state('audit', '/audits/%s' % uuid, states,
+                                timeout)
 
-    def wait_plan(self, uuid, states=('SUCCEEDED', 'FAILED', 'CANCELLED'),
-                  timeout=TIMEOUT):
+    def wait_plan(self, uuid, states=FINISHED, timeout=TIMEOUT):
+        return self._wait_state('action plan', '/action_plans/%s' % uuid,
+                                states, timeout)
+
+    def _wait_state(self, kind, path, states, timeout):
         def done():
             self.check_alive()
-            plan = self.get('/action_plans/%s' % uuid)
-            return plan if plan['state'] in states else None
-        return wait_for('action plan %s to be %s'
-                        % (uuid, ' or '.join(states)), done, timeout,
-                        interval=0.5)
+            found = self.get(path)
+            return found if found['state'] in states else None
+        return wait_for('%s %s to be %s' % (kind, path.rsplit('/', 1)[1],
+                                            ' or '.join(states)),
+                        done, timeout, interval=0.5)
 
     def compute_model(self) -> dict:
         """{server uuid: node} as a decision engine's model has it."""

@@ -24,8 +24,6 @@ from watcher_maintenance.realnova import testing as realnova_testing
 from watcher_maintenance.sandbox import topology as sandbox_topology
 from watcher_maintenance.watcher import planning_lock
 
-FINAL = ('SUCCEEDED', 'FAILED', 'CANCELLED')
-
 
 class DeploymentTestCase(testtools.TestCase,
                          realnova_testing.RealNovaOperations):

@@ -149,11 +149,22 @@ def _page(items, limit, marker):
     return items, False
 
 
-class _Action(rest.RestController):
+class _Controller(rest.RestController):
+    """A controller of one collection of the emulated Nova."""
+
+    def __init__(self, nova):
+        self._nova = nova
+
+
+class _ServerController(rest.RestController):
+    """A controller under one server, ``/servers/<id>/...``."""
+
     def __init__(self, nova, server_id):
         self._nova = nova
         self._server_id = server_id
 
+
+class _Action(_ServerController):
     @expose('json')
     def post(self):
         try:
@@ -167,13 +178,9 @@ class _Action(rest.RestController):
         return body
 
 
-class _ServerMigrations(rest.RestController):
+class _ServerMigrations(_ServerController):
     """``GET /servers/<id>/migrations``: its live migrations in flight,
     with the memory counters Nova reports (microversion 2.23 and on)."""
-
-    def __init__(self, nova, server_id):
-        self._nova = nova
-        self._server_id = server_id
 
     @expose('json')
     def get_all(self):
@@ -188,10 +195,9 @@ class _ServerMigrations(rest.RestController):
             and m['status'] in _IN_FLIGHT]}
 
 
-class _Server(rest.RestController):
+class _Server(_ServerController):
     def __init__(self, nova, server_id):
-        self._nova = nova
-        self._server_id = server_id
+        super().__init__(nova, server_id)
         self.action = _Action(nova, server_id)
         self.migrations = _ServerMigrations(nova, server_id)
 
@@ -204,11 +210,8 @@ class _Server(rest.RestController):
         return {'server': server}
 
 
-class _Servers(rest.RestController):
+class _Servers(_Controller):
     _custom_actions = {'detail': ['GET']}
-
-    def __init__(self, nova):
-        self._nova = nova
 
     @expose('json')
     def detail(self):
@@ -234,11 +237,8 @@ class _Servers(rest.RestController):
         return _Server(self._nova, server_id), remainder
 
 
-class _Hypervisors(rest.RestController):
+class _Hypervisors(_Controller):
     _custom_actions = {'detail': ['GET']}
-
-    def __init__(self, nova):
-        self._nova = nova
 
     @expose('json')
     def detail(self):
@@ -263,10 +263,7 @@ class _Hypervisors(rest.RestController):
         return {'hypervisor': hyp}
 
 
-class _Services(rest.RestController):
-    def __init__(self, nova):
-        self._nova = nova
-
+class _Services(_Controller):
     @expose('json')
     def get_all(self):
         params = request.params
@@ -286,11 +283,8 @@ class _Services(rest.RestController):
             return error.body()
 
 
-class _Flavors(rest.RestController):
+class _Flavors(_Controller):
     _custom_actions = {'detail': ['GET']}
-
-    def __init__(self, nova):
-        self._nova = nova
 
     @expose('json')
     def detail(self):
@@ -308,10 +302,7 @@ class _Flavors(rest.RestController):
         return {'flavor': flavor}
 
 
-class _Aggregates(rest.RestController):
-    def __init__(self, nova):
-        self._nova = nova
-
+class _Aggregates(_Controller):
     @expose('json')
     def get_all(self):
         return {'aggregates': list(self._nova.aggregates.values())}
@@ -324,10 +315,7 @@ class _Aggregates(rest.RestController):
         return _not_found('Aggregate %s could not be found.' % aggregate_id)
 
 
-class _ServerGroups(rest.RestController):
-    def __init__(self, nova):
-        self._nova = nova
-
+class _ServerGroups(_Controller):
     @expose('json')
     def get_all(self):
         params = request.params
@@ -352,10 +340,7 @@ class _ServerGroups(rest.RestController):
         return {'server_group': group}
 
 
-class _Migrations(rest.RestController):
-    def __init__(self, nova):
-        self._nova = nova
-
+class _Migrations(_Controller):
     @expose('json')
     def get_all(self):
         uuid = request.params.get('instance_uuid')

@@ -46,7 +46,24 @@ class PlanStopped(exception.WatcherException):
     msg_fmt = '%(reason)s'
 
 
-class MaintenanceCheckpoint(base.BaseAction):
+class _MaintenanceAction(base.BaseAction):
+    """What our actions share: nothing to undo or to check around them
+    (the checkpoint is a check itself, and a start needs no undo)."""
+
+    def revert(self):
+        return True
+
+    def abort(self):
+        return True
+
+    def pre_condition(self):
+        pass
+
+    def post_condition(self):
+        pass
+
+
+class MaintenanceCheckpoint(_MaintenanceAction):
     """Stop the plan after a failure; otherwise pause between waves."""
 
     DURATION = 'duration'
@@ -185,25 +202,13 @@ class MaintenanceCheckpoint(base.BaseAction):
         found = recheck.problems(moves, servers, hosts, groups)
         return recheck.sentence(moves, found) if found else None
 
-    def revert(self):
-        return True
-
-    def abort(self):
-        return True
-
-    def pre_condition(self):
-        pass
-
-    def post_condition(self):
-        pass
-
     def get_description(self):
         return ('Before each wave of migrations: stop the plan if an action '
                 'failed, otherwise wait the configured pause, then check '
                 'the wave against Nova and Placement as they are now.')
 
 
-class MaintenanceStart(base.BaseAction):
+class MaintenanceStart(_MaintenanceAction):
     """Start a server that the node's drain stopped (``host_restore``).
 
     Watcher 17 has a ``stop`` action and no start. This one asks Nova to
@@ -255,18 +260,6 @@ class MaintenanceStart(base.BaseAction):
             '%s did not become ACTIVE after the start request (it is %s). '
             'See nova-compute\'s log on its host.' % (self.label,
                                                       server.status)))
-
-    def revert(self):
-        return True
-
-    def abort(self):
-        return True
-
-    def pre_condition(self):
-        pass
-
-    def post_condition(self):
-        pass
 
     def get_description(self):
         return ('Start a server that host_drain stopped in place, when its '
